@@ -1,0 +1,295 @@
+"""The ``geoplan`` command line: a thin layer over the public API.
+
+Every failure geoplan anticipates is printed as one line (``error: ...``) and
+exits with status 1; usage mistakes exit with 2 (click's convention).  No
+traceback reaches the user unless ``-v -v`` asks for debugging output, and a
+failed run writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import geopandas as gpd
+import pandas as pd
+
+from geoplan import __version__, datasets, outputs
+from geoplan._errors import GeoplanError, OutputExistsError
+from geoplan.ranking import rank_sites
+from geoplan.study import Study, load_study
+
+logger = logging.getLogger("geoplan")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Marker written into demo outputs, so `geoplan demo` may regenerate them.
+DEMO_MARKER = "Effective study written by geoplan"
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = (
+        logging.WARNING
+        if quiet
+        else (logging.INFO if verbose == 1 else logging.DEBUG if verbose > 1 else logging.WARNING)
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger("geoplan")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    warnings.showwarning = show
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="geoplan")
+@click.option("-v", "--verbose", count=True, help="More output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and warnings; no progress bars.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Rank candidate sites for talent communities and explain every score."""
+    _configure_logging(verbose, quiet)
+    ctx.obj = {"quiet": quiet, "verbose": verbose}
+
+
+def _print_top(ranked: gpd.GeoDataFrame, top: int) -> None:
+    columns = [
+        c
+        for c in (
+            "rank",
+            "site_id",
+            "name",
+            "score",
+            "nearest_station_name",
+            "nearest_station_m",
+            "nearest_park_name",
+        )
+        if c in ranked.columns
+    ]
+    table = pd.DataFrame(ranked.loc[ranked["eligible"], columns].head(top))
+    if "score" in table.columns:
+        table["score"] = table["score"].round(3)
+    click.echo(table.to_string(index=False))
+    excluded = int((~ranked["eligible"]).sum())
+    if excluded:
+        click.echo(f"({excluded} of {len(ranked)} sites are ineligible; see the 'reason' column)")
+
+
+def _study_sidecar(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.study.toml")
+
+
+def _write_result(ranked: gpd.GeoDataFrame, study: Study, out: Path, *, force: bool) -> list[Path]:
+    """Write the table and the effective study beside it; both or neither are replaced."""
+    sidecar = _study_sidecar(out)
+    outputs.check_output_path(out, force=force)
+    outputs.check_output_path(sidecar, force=force)
+    written = [outputs.write_layer(ranked, out, force=force, layer_name="ranked_sites")]
+    written.append(outputs.write_text(study.to_toml(), sidecar, force=force))
+    return written
+
+
+def _map_options(study: Study, basemap: str | None, offline: bool | None) -> dict[str, Any]:
+    options = dict(study.map_options)
+    if basemap is not None:
+        options["basemap"] = basemap
+    if offline is not None:
+        options["offline"] = offline
+    return options
+
+
+def _write_map(
+    ranked: gpd.GeoDataFrame,
+    study: Study,
+    path: Path,
+    *,
+    force: bool,
+    options: dict[str, Any],
+    png: Path | None = None,
+) -> list[Path]:
+    from geoplan import maps
+
+    offline = bool(options.pop("offline", True))
+    m = maps.make_map(ranked, study, **maps.map_kwargs(options))
+    written = [maps.save_map(m, path, offline=offline, force=force)]
+    if png is not None:
+        from geoplan import snapshot
+
+        written.append(snapshot.save_png(path, png, force=force))
+    return written
+
+
+@cli.command()
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Ranked table to write: .gpkg, .geojson, .csv or .parquet (default: the study's [outputs]).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    help="How many top sites to print (default: the study's top).",
+)
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@click.option(
+    "--map", "map_path", type=click.Path(path_type=Path), help="Also write an interactive HTML map."
+)
+@click.option(
+    "--offline/--online", default=None, help="Self-contained map (default) or CDN-linked map."
+)
+@click.option("--basemap", help="Map basemap: carto-light, osm, tianditu, gaode or none.")
+@click.option(
+    "--robustness",
+    "draws",
+    type=click.IntRange(min=100),
+    help="Monte-Carlo weight draws for a robustness summary.",
+)
+@click.pass_context
+def rank(
+    ctx: click.Context,
+    study_path: Path,
+    out: Path | None,
+    top: int | None,
+    force: bool,
+    map_path: Path | None,
+    offline: bool | None,
+    basemap: str | None,
+    draws: int | None,
+) -> None:
+    """Score and rank the candidate sites of STUDY and write the ranked table."""
+    study = load_study(study_path)
+    if out is None:
+        folder = study.folder / str(study.outputs.get("dir", "outputs"))
+        out = folder / str(study.outputs.get("table", "ranked.gpkg"))
+    ranked = rank_sites(study, progress=not ctx.obj["quiet"])
+    if draws:
+        from geoplan.robustness import add_robustness
+
+        ranked = add_robustness(ranked, draws=draws, top_k=top or study.top)
+    written = _write_result(ranked, study, out, force=force)
+    if map_path is not None:
+        written += _write_map(
+            ranked, study, map_path, force=force, options=_map_options(study, basemap, offline)
+        )
+    _print_top(ranked, top or study.top)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+def validate(study_path: Path) -> None:
+    """Check STUDY and report every problem at once (writes nothing)."""
+    study = load_study(study_path)
+    sizes = ", ".join(f"{name} {len(layer)}" for name, layer in study.layers.items())
+    click.echo(
+        f"{study_path}: OK. {len(study.criteria)} criteria, {len(study.constraints)} constraints, "
+        f"method {study.method}; layers: {sizes}."
+    )
+
+
+def _demo_may_replace(path: Path) -> bool:
+    """Demo outputs carry geoplan's marker; anything else is a user's file."""
+    if not path.exists():
+        return True
+    probe = _study_sidecar(path) if path.suffix != ".html" else path
+    if probe == path and path.suffix == ".html":
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            return "geoplan" in handle.read(4096)
+    return (
+        probe.exists() and DEMO_MARKER in probe.read_text(encoding="utf-8", errors="replace")[:400]
+    )
+
+
+@cli.command()
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/changzhou"),
+    show_default=True,
+    help="Folder for the ranked tables.",
+)
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(path_type=Path),
+    default=Path("maps/changzhou.html"),
+    show_default=True,
+    help="Where to write the demo map.",
+)
+@click.option("--force", is_flag=True, help="Replace files even if geoplan did not write them.")
+@click.pass_context
+def demo(ctx: click.Context, out_dir: Path, map_path: Path, force: bool) -> None:
+    """Run the Changzhou sample study offline and write its tables and map.
+
+    Files written by an earlier demo are regenerated; any other file in the
+    way is left alone unless --force is given.
+    """
+    study = load_study(datasets.get_path("changzhou"))
+    ranked = rank_sites(study, progress=not ctx.obj["quiet"])
+    targets = [out_dir / "ranked.gpkg", out_dir / "ranked.csv", map_path]
+    for path in targets:
+        if not force and not _demo_may_replace(path):
+            raise OutputExistsError(
+                f"{str(path)!r} exists and was not written by geoplan; move it away or pass "
+                "--force to replace it."
+            )
+    written: list[Path] = []
+    for table in targets[:2]:
+        written += _write_result(ranked, study, table, force=True)
+    written += _write_map(
+        ranked, study, map_path, force=True, options=_map_options(study, None, True)
+    )
+    _print_top(ranked, study.top)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a geoplan error, 2 for a usage error.
+    """
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="geoplan",
+            standalone_mode=False,
+        )
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except GeoplanError as exc:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.exception("geoplan failed")
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except OSError as exc:
+        click.echo(
+            f"error: {exc.strerror or exc} ({exc.filename or ''}); check the path and permissions.",
+            err=True,
+        )
+        return 1
+    return 0

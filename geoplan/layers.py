@@ -1,0 +1,405 @@
+"""Reading layers: any common GIS format or a lon/lat table, checked, in WGS-84.
+
+:func:`read_layer` is the one entry point.  It reads GeoJSON, GeoPackage,
+Shapefile, FlatGeobuf, KML, GeoParquet, and CSV/TSV/Excel tables with
+longitude/latitude columns; converts GCJ-02 and BD-09 to WGS-84; and looks for
+the mistakes that are common in planning data (swapped latitude/longitude, no
+CRS, points far from the study area, mixed geometry types, invalid polygons),
+failing with a :class:`~geoplan.GeoplanError` or warning with a
+:class:`~geoplan.GeoplanWarning` that says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geoplan import coords
+from geoplan._errors import (
+    CoordinateError,
+    GeoplanWarning,
+    LayerNotFoundError,
+    LayerReadError,
+)
+
+__all__ = ["check_bounds", "find_coordinate_columns", "read_layer"]
+
+logger = logging.getLogger(__name__)
+
+WGS84: Final = "EPSG:4326"
+TABLE_SUFFIXES: Final = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
+PARQUET_SUFFIXES: Final = (".parquet", ".geoparquet", ".pq")
+
+_LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
+_LAT_NAMES: Final = ("lat", "latitude", "y", "纬度", "北纬")
+_CHINESE_HINTS: Final = {"gcj": "gcj02", "bd09": "bd09", "baidu": "bd09", "amap": "gcj02"}
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s\-]", "", str(name).strip().lower())
+
+
+def find_coordinate_columns(columns: Sequence[str]) -> tuple[str, str]:
+    """Find the longitude and latitude columns of a table.
+
+    Exact names win (``lon``/``lng``/``longitude``/``x``/``经度`` and
+    ``lat``/``latitude``/``y``/``纬度``, any case); otherwise names that start
+    with one of them, such as ``lon_gcj02`` or ``lat_wgs84``.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The table's column names.
+
+    Returns
+    -------
+    tuple of str
+        The longitude column and the latitude column.
+
+    Raises
+    ------
+    CoordinateError
+        If either is missing or ambiguous.
+    """
+    found: list[str] = []
+    for names in (_LON_NAMES, _LAT_NAMES):
+        exact = [c for c in columns if _normalise(c) in names]
+        prefixed = [
+            c
+            for c in columns
+            if any(re.match(rf"^{re.escape(n)}[_.(（]", _normalise(c)) for n in names)
+        ]
+        matches = exact or prefixed
+        if len(matches) != 1:
+            kind = "longitude" if names is _LON_NAMES else "latitude"
+            problem = "no" if not matches else f"several ({matches!r})"
+            raise CoordinateError(
+                f"Found {problem} {kind} column among {list(columns)!r}. Name the columns "
+                "lon/lat (or lng, longitude, x, 经度 / latitude, y, 纬度), or pass "
+                "lon= and lat= to read_layer."
+            )
+        found.append(matches[0])
+    return found[0], found[1]
+
+
+def _numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    if bad.any():
+        rows = list(table.index[bad][:5])
+        raise CoordinateError(
+            f"{path.name}: column {column!r} has {int(bad.sum())} missing or non-numeric "
+            f"value(s), first at row(s) {[r + 2 for r in rows]!r} (counting the header as row 1): "
+            f"{table[column][bad].head(3).tolist()!r}. Fill in decimal degrees or remove those rows."
+        )
+    return np.asarray(values, dtype=np.float64)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    sep = "\t" if suffix == ".tsv" else None
+    try:
+        return pd.read_csv(path, sep=sep, engine="python", encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        # Tables saved by Excel on Chinese Windows are usually GBK/GB18030.
+        logger.info("%s is not UTF-8; reading it as GB18030", path.name)
+        return pd.read_csv(path, sep=sep, engine="python", encoding="gb18030")
+
+
+def _table_to_layer(
+    table: pd.DataFrame, path: Path, *, lon: str | None, lat: str | None, crs: object
+) -> tuple[gpd.GeoDataFrame, object]:
+    if lon is None or lat is None:
+        found_lon, found_lat = find_coordinate_columns([str(c) for c in table.columns])
+        lon = lon or found_lon
+        lat = lat or found_lat
+    for column in (lon, lat):
+        if column not in table.columns:
+            raise CoordinateError(
+                f"{path.name}: no column {column!r}; the columns are {list(table.columns)!r}."
+            )
+    if crs is None:
+        hint = next((v for k, v in _CHINESE_HINTS.items() if k in _normalise(lon)), None)
+        if hint is not None:
+            logger.info("%s: column %r names %s coordinates; converting", path.name, lon, hint)
+            crs = hint
+    x = _numeric_column(table, lon, path)
+    y = _numeric_column(table, lat, path)
+    _check_degrees(x, y, path)
+    layer = gpd.GeoDataFrame(
+        table.drop(columns=[lon, lat]),
+        geometry=gpd.points_from_xy(x, y),
+        crs=None,
+    )
+    return layer, WGS84 if crs is None else crs
+
+
+def _check_degrees(x: np.ndarray, y: np.ndarray, path: Path) -> None:
+    """Fail on longitude/latitude values that cannot be right."""
+    if len(x) == 0:
+        return
+    if np.all(np.abs(x) <= 90) and np.any(np.abs(y) > 90):
+        raise CoordinateError(
+            f"{path.name}: latitude values reach {float(np.max(np.abs(y)))!r}, beyond ±90, while "
+            "every longitude is within ±90: latitude and longitude look swapped. Swap the two "
+            "columns (or pass lon= and lat= to read_layer)."
+        )
+    if np.any(np.abs(x) > 180) or np.any(np.abs(y) > 90):
+        raise CoordinateError(
+            f"{path.name}: coordinates such as ({float(x[np.argmax(np.abs(x))])!r}, "
+            f"{float(y[np.argmax(np.abs(y))])!r}) are not longitude/latitude degrees. If they are "
+            "projected metres, pass crs= with their CRS (for example crs='EPSG:4549')."
+        )
+    mid_x, mid_y = float(np.median(x)), float(np.median(y))
+    if 15 <= mid_x <= 55 and 70 <= mid_y <= 140:
+        raise CoordinateError(
+            f"{path.name}: the median point ({mid_x!r}, {mid_y!r}) has a 'longitude' that looks "
+            "like a Chinese latitude and vice versa: latitude and longitude look swapped. "
+            "Swap the two columns (or pass lon= and lat= to read_layer)."
+        )
+
+
+def _read_geo_file(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer)
+    except Exception as exc:
+        raise LayerReadError(
+            f"Cannot read {str(path)!r} as a GIS layer ({type(exc).__name__}: {exc}). "
+            "Check that the file is complete and in a supported format: GeoJSON, GeoPackage, "
+            "Shapefile, FlatGeobuf, KML, GeoParquet, or CSV/Excel with lon/lat columns."
+        ) from exc
+
+
+def _convert_chinese(layer: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    def convert(xy: np.ndarray) -> np.ndarray:
+        lon, lat = coords.to_wgs84(xy[:, 0], xy[:, 1], source=source)
+        return np.column_stack([lon, lat])
+
+    converted = layer.copy()
+    converted.geometry = shapely.transform(layer.geometry.values, convert)
+    return converted.set_crs(WGS84, allow_override=True)
+
+
+def _assign_crs(layer: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoDataFrame:
+    resolved = coords.resolve_crs(crs)
+    if isinstance(resolved, str):  # gcj02 / bd09: lon/lat numbers in a Chinese system
+        if layer.crs is not None and not layer.crs.is_geographic:
+            raise CoordinateError(
+                f"{path.name}: crs={crs!r} was given but the file is in the projected CRS "
+                f"{layer.crs.to_string()!r}; GCJ-02/BD-09 data are longitude/latitude degrees. "
+                "Drop crs= or export the data as lon/lat."
+            )
+        bounds = layer.total_bounds
+        _check_degrees(bounds[[0, 2]], bounds[[1, 3]], path)
+        return _convert_chinese(layer, resolved)
+    if resolved is not None:
+        if layer.crs is not None and pyproj.CRS(layer.crs) != resolved:
+            warnings.warn(
+                f"{path.name} declares CRS {layer.crs.to_string()!r} but crs={crs!r} was given; "
+                "using crs= as you asked. Drop crs= to use the file's own CRS.",
+                GeoplanWarning,
+                stacklevel=3,
+            )
+        return layer.set_crs(resolved, allow_override=True)
+    if layer.crs is None:
+        west, south, east, north = layer.total_bounds
+        if -180 <= west <= east <= 180 and -90 <= south <= north <= 90:
+            warnings.warn(
+                f"{path.name} has no coordinate reference system; its coordinates look like "
+                "longitude/latitude, so geoplan assumes WGS-84 (EPSG:4326). Pass crs= (for "
+                "example crs='gcj02' for Amap data) if that is wrong.",
+                GeoplanWarning,
+                stacklevel=3,
+            )
+            return layer.set_crs(WGS84)
+        raise CoordinateError(
+            f"{path.name} has no coordinate reference system and its coordinates "
+            f"(bounds {[round(float(v), 1) for v in layer.total_bounds]!r}) are not degrees. "
+            "Pass crs= with the CRS they are in, for example crs='EPSG:4549'."
+        )
+    return layer
+
+
+def _check_geometries(layer: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    missing = layer.geometry.isna() | layer.geometry.is_empty
+    if missing.any():
+        warnings.warn(
+            f"{path.name}: {int(missing.sum())} feature(s) without geometry (rows "
+            f"{list(np.flatnonzero(missing.to_numpy())[:5])!r}) were skipped; add coordinates to "
+            "keep them.",
+            GeoplanWarning,
+            stacklevel=3,
+        )
+        layer = layer.loc[~missing].reset_index(drop=True)
+    if len(layer) == 0:
+        raise LayerReadError(
+            f"{str(path)!r} has no features with geometry. Check that you chose the right "
+            "file (or layer= for a multi-layer GeoPackage)."
+        )
+    families = layer.geometry.geom_type.str.replace("Multi", "", regex=False)
+    if families.nunique() > 1:
+        counts = families.value_counts().to_dict()
+        warnings.warn(
+            f"{path.name} mixes geometry types {counts!r}. geoplan measures lines and polygons "
+            "to their nearest edge and scores candidate polygons at a point inside them; split "
+            "the layer if the types mean different things.",
+            GeoplanWarning,
+            stacklevel=3,
+        )
+    invalid = ~layer.geometry.is_valid
+    if invalid.any():
+        reasons = shapely.is_valid_reason(layer.geometry.values[invalid.to_numpy()])
+        warnings.warn(
+            f"{path.name}: {int(invalid.sum())} invalid geometry(ies) repaired with make_valid "
+            f"(first: row {int(np.flatnonzero(invalid.to_numpy())[0])}, {reasons[0]!r}). Check the "
+            "repaired shapes, or fix them in a GIS.",
+            GeoplanWarning,
+            stacklevel=3,
+        )
+        layer = layer.copy()
+        layer.geometry = layer.geometry.make_valid()
+    return layer
+
+
+def check_bounds(
+    layer: gpd.GeoDataFrame,
+    bounds: tuple[float, float, float, float],
+    *,
+    name: str = "layer",
+    label_column: str | None = None,
+) -> int:
+    """Warn when features of a WGS-84 layer lie outside some bounds.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        A layer in EPSG:4326.
+    bounds : tuple of float
+        ``(west, south, east, north)`` in degrees.
+    name : str
+        The layer's name, for the message.
+    label_column : str, optional
+        Column whose values identify features in the message.
+
+    Returns
+    -------
+    int
+        How many features lie outside.
+    """
+    west, south, east, north = bounds
+    reps = layer.geometry.representative_point()
+    outside = ~shapely.contains_xy(shapely.box(west, south, east, north), reps.x, reps.y)
+    count = int(outside.sum())
+    if count:
+        example_row = int(np.flatnonzero(outside)[0])
+        label = (
+            layer[label_column].iloc[example_row]
+            if label_column in layer.columns
+            else f"row {example_row}"
+        )
+        example = reps.iloc[example_row]
+        warnings.warn(
+            f"{count} feature(s) of {name} lie outside the study area "
+            f"{[round(v, 3) for v in bounds]!r}, for example {label!r} at "
+            f"({example.x:.5f}, {example.y:.5f}). Check their coordinates and CRS "
+            "(GCJ-02 data read as WGS-84 sit ~500 m off; swapped lat/lon land far away).",
+            GeoplanWarning,
+            stacklevel=2,
+        )
+    return count
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    crs: object = None,
+    layer: str | int | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a layer from a GIS file or a lon/lat table, in WGS-84.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GeoJSON, GeoPackage, Shapefile, FlatGeobuf, KML, GeoParquet, or a
+        CSV/TSV/Excel table with longitude/latitude columns (detected by
+        name: ``lon``/``lng``/``longitude``/``x``/``经度`` and
+        ``lat``/``latitude``/``y``/``纬度``, or names starting with them).
+    crs : object, optional
+        The CRS the coordinates are in when the file does not say, or to
+        override it: an EPSG code, PROJ string, ``"gcj02"`` (Amap/Gaode) or
+        ``"bd09"`` (Baidu).  Tables default to WGS-84 (or GCJ-02/BD-09 when
+        the longitude column's name says so, e.g. ``lon_gcj02``).
+    layer : str or int, optional
+        The layer of a multi-layer file such as a GeoPackage.
+    lon, lat : str, optional
+        The coordinate columns of a table, when their names are unusual.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The features in EPSG:4326 with a fresh RangeIndex; invalid polygons
+        repaired (with a warning).
+
+    Raises
+    ------
+    LayerNotFoundError
+        If the file does not exist.
+    LayerReadError
+        If it cannot be read or has no features.
+    CoordinateError
+        If coordinates are missing, swapped or in no recognisable CRS.
+    CRSError
+        If ``crs`` is not a recognised CRS.
+    """
+    path = Path(path)
+    if not path.exists():
+        hint = (
+            f" Files there: {sorted(p.name for p in path.parent.iterdir())[:8]!r}."
+            if (path.parent.is_dir())
+            else ""
+        )
+        raise LayerNotFoundError(f"Layer file {str(path)!r} does not exist.{hint}")
+    if path.is_dir() and path.suffix.lower() != ".gdb":
+        raise LayerReadError(f"{str(path)!r} is a folder; give the path of a layer file.")
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        try:
+            table = _read_table(path)
+        except (ValueError, OSError, pd.errors.ParserError) as exc:
+            raise LayerReadError(
+                f"Cannot read {str(path)!r} as a table ({exc}). Save it as UTF-8 CSV or .xlsx."
+            ) from exc
+        if table.empty:
+            raise LayerReadError(f"{str(path)!r} has no rows. Add features or choose another file.")
+        gdf, crs = _table_to_layer(table, path, lon=lon, lat=lat, crs=crs)
+    else:
+        gdf = _read_geo_file(path, layer)
+        if gdf.empty:
+            raise LayerReadError(
+                f"{str(path)!r} has no features. Add features or choose another file."
+            )
+    gdf = _check_geometries(gdf, path)
+    gdf = _assign_crs(gdf, crs, path)
+    if not pyproj.CRS(gdf.crs).equals(pyproj.CRS(WGS84)):
+        gdf = gdf.to_crs(WGS84)
+    bounds = gdf.total_bounds
+    _check_degrees(bounds[[0, 2]], bounds[[1, 3]], path)
+    logger.info("read %d features from %s", len(gdf), path.name)
+    return gdf.reset_index(drop=True)

@@ -1,0 +1,473 @@
+"""Ranking: from sites, layers and criteria to a ranked, explained table.
+
+:func:`score_sites` is the engine (GeoDataFrames in, GeoDataFrame out);
+:func:`rank_sites` runs it on a :class:`~geoplan.study.Study`;
+:func:`explain_site` breaks one site's score down criterion by criterion.
+
+The output has one row per candidate, best first: the site's own columns; for
+every criterion ``value__<name>__<unit>``, ``score__<name>`` and
+``contrib__<name>`` (see :mod:`geoplan.scoring`); ``score``, ``rank``,
+``eligible``, ``reason``, ``notes``; the nearest industrial park and station
+(``nearest_park_name``, ``nearest_park_m``, ``nearest_station_name``,
+``nearest_station_m``, straight-line metres); and a one-line ``explanation``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+from tqdm.auto import tqdm
+
+from geoplan import coords, mcda
+from geoplan._errors import CriterionError, GeoplanError
+from geoplan.candidates import grid_sites, scoring_points
+from geoplan.constraints import Constraint, check_constraints
+from geoplan.criteria import nearest_target
+from geoplan.distance import DistanceMetric, StraightLine
+from geoplan.scoring import Criterion, contrib_column, evaluate, score_column, value_column
+from geoplan.study import Study
+from geoplan.weights import normalize_weights
+
+__all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
+
+logger = logging.getLogger(__name__)
+
+#: Layers whose nearest feature is reported for every site.
+NEAREST_LAYERS: Final = {"parks": "nearest_park", "stations": "nearest_station"}
+
+
+def format_value(value: float, unit: str) -> str:
+    """A raw value as people read it: ``"420 m"``, ``"2.4 km"``, ``"12.5 min"``.
+
+    Parameters
+    ----------
+    value : float
+        The raw value.
+    unit : str
+        Its unit (``m``, ``min``, ``count`` or an attribute such as ``jobs``).
+
+    Returns
+    -------
+    str
+        The formatted value (``"unreachable"`` for infinite distances).
+    """
+    if value is None or pd.isna(value):
+        return "n/a"
+    if np.isinf(value):
+        return "unreachable"
+    if unit == "m":
+        return f"{value / 1000:.1f} km" if value >= 1000 else f"{value:.0f} m"
+    if unit == "min":
+        return f"{value:.1f} min"
+    if unit == "count":
+        return f"{value:.0f}"
+    return f"{value:,.0f} {unit}"
+
+
+def _project(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    return layer if layer.crs == crs else layer.to_crs(crs)
+
+
+def _nearest_columns(
+    points: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    name_columns: Mapping[str, str | None],
+) -> pd.DataFrame:
+    out = pd.DataFrame(index=points.index)
+    for layer_name, prefix in NEAREST_LAYERS.items():
+        if layer_name not in layers:
+            continue
+        layer = layers[layer_name]
+        found = nearest_target(points, layer, metric=StraightLine())
+        name_col = name_columns.get(layer_name)
+        names = (
+            layer[name_col]
+            if name_col in layer.columns
+            else pd.Series([f"{layer_name} {i}" for i in layer.index], index=layer.index)
+        )
+        out[f"{prefix}_name"] = names.reindex(found["target"].to_numpy()).to_numpy()
+        out[f"{prefix}_m"] = found["distance"].round(1)
+    return out
+
+
+def _explanations(
+    frame: pd.DataFrame, criteria: Sequence[Criterion], weights: pd.Series
+) -> pd.Series:
+    total = len(frame)
+    n_eligible = int(frame["eligible"].sum())
+    head = np.where(
+        frame["eligible"],
+        "#"
+        + frame["rank"].astype("string").fillna("-")
+        + f" of {n_eligible} eligible, score "
+        + frame["score"].map("{:.3f}".format)
+        + ".",
+        "Not eligible ("
+        + frame["reason"].astype(str)
+        + "); its score would be "
+        + frame["score"].map("{:.3f}".format)
+        + ".",
+    )
+    text = pd.Series(head, index=frame.index, dtype=object)
+    for c in criteria:
+        values = frame[value_column(c)].map(lambda v, u=c.value_unit: format_value(v, u))
+        part = (
+            f" {c.title}: "
+            + values
+            + " -> "
+            + frame[score_column(c)].map("{:.2f}".format)
+            + f" x {weights[c.name]:.2f} = "
+            + frame[contrib_column(c)].map("{:.3f}".format)
+            + ";"
+        )
+        text = text + part
+    logger.debug("explained %d sites", total)
+    return text.str.rstrip(";")
+
+
+def _criteria_meta(
+    criteria: Sequence[Criterion], weights: pd.Series, metrics: Mapping[str, DistanceMetric]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "label": c.title,
+            "label_zh": c.label_zh,
+            "kind": c.kind,
+            "layer": c.layer,
+            "unit": c.value_unit,
+            "weight": float(weights[c.name]),
+            "decay": c.decay.describe(c.value_unit),
+            "metric": metrics[c.name].label,
+            "value_column": value_column(c),
+            "score_column": score_column(c),
+            "contrib_column": contrib_column(c),
+        }
+        for c in criteria
+    ]
+
+
+def score_sites(
+    sites: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    criteria: Sequence[Criterion],
+    *,
+    constraints: Sequence[Constraint] = (),
+    metric_crs: pyproj.CRS | str | None = None,
+    method: str = "weighted_sum",
+    method_options: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, DistanceMetric] | None = None,
+    constraint_metrics: Mapping[int, DistanceMetric] | None = None,
+    name_columns: Mapping[str, str | None] | None = None,
+    layer_labels: Mapping[str, str] | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Score, constrain and rank candidate sites.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Candidate sites (points, or polygons scored at a representative point).
+    layers : mapping of str to geopandas.GeoDataFrame
+        Target layers by name (``"parks"``, ``"stations"`` ...), any CRS.
+    criteria : sequence of Criterion
+        What to score; weights are normalised to sum to 1.
+    constraints : sequence of Constraint
+        Hard constraints; failing sites stay in the table, ineligible.
+    metric_crs : pyproj.CRS or str, optional
+        Projected CRS to measure in (default: the local UTM zone).
+    method : str
+        Aggregation: ``"weighted_sum"``, ``"topsis"``, ``"vikor"`` or ``"owa"``.
+    method_options : mapping, optional
+        Options of the aggregation (e.g. ``{"v": 0.5}`` for VIKOR).
+    metrics : mapping of str to DistanceMetric, optional
+        Distance engine per criterion name (straight-line by default).
+    constraint_metrics : mapping of int to DistanceMetric, optional
+        Distance engine per constraint position.
+    name_columns : mapping of str to str, optional
+        Column naming the features of each layer.
+    layer_labels : mapping of str to str, optional
+        How features of each layer are called in reasons.
+    progress : bool
+        Show a progress bar over criteria.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per site, best first, in EPSG:4326 (columns: see the module
+        docstring).  ``attrs["geoplan"]`` holds the criteria, weights and method.
+    """
+    if len(sites) == 0:
+        raise GeoplanError("There are no candidate sites to score; check the candidates layer.")
+    if not criteria:
+        raise CriterionError("No criteria to score with; give at least one Criterion.")
+    missing = sorted({c.layer for c in criteria} - set(layers))
+    if missing:
+        raise CriterionError(
+            f"Criteria refer to layer(s) {missing!r} that were not given; pass them in layers=."
+        )
+    weights = normalize_weights(pd.Series({c.name: c.weight for c in criteria}, dtype="float64"))
+    crs = (
+        pyproj.CRS(metric_crs)
+        if metric_crs is not None
+        else coords.local_metric_crs(
+            tuple(float(v) for v in sites.to_crs("EPSG:4326").total_bounds)  # type: ignore[arg-type]
+        )
+    )
+    metrics = dict(metrics or {})
+    for c in criteria:
+        metrics.setdefault(c.name, StraightLine())
+    name_columns = dict(name_columns or {})
+    projected_sites = sites.to_crs(crs)
+    points = gpd.GeoDataFrame(
+        projected_sites.drop(columns=projected_sites.geometry.name),
+        geometry=scoring_points(projected_sites),
+        crs=crs,
+    )
+    projected = {name: _project(layer, crs) for name, layer in layers.items()}
+
+    frame = pd.DataFrame(index=sites.index)
+    notes = pd.Series("", index=sites.index, dtype=object)
+    for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
+        result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
+        frame = frame.join(result)
+        unreachable = ~np.isfinite(result[value_column(c)].to_numpy(dtype=float))
+        if unreachable.any() and c.kind in ("nearest_distance", "ideal_band"):
+            notes[unreachable] = (
+                notes[unreachable] + f"{c.title}: unreachable ({metrics[c.name].label}); "
+            )
+    scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
+    for c in criteria:
+        frame[contrib_column(c)] = weights[c.name] * frame[score_column(c)]
+    frame["score"] = mcda.aggregate(scores, weights, method=method, **dict(method_options or {}))
+
+    labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
+    reasons = check_constraints(
+        points,
+        [
+            Constraint(**{**k.__dict__, "label": k.label or labels.get(str(k.layer), str(k.layer))})
+            for k in constraints
+        ],
+        projected,
+        metrics=constraint_metrics,
+        name_columns=name_columns,
+    )
+    frame["eligible"] = reasons == ""
+    frame["reason"] = reasons
+    frame["rank"] = (
+        frame["score"].where(frame["eligible"]).rank(method="min", ascending=False).astype("Int64")
+    )
+    frame["notes"] = notes.str.rstrip("; ")
+    frame = frame.join(_nearest_columns(points, projected, name_columns))
+    frame["explanation"] = _explanations(frame, criteria, weights)
+
+    per_criterion = [
+        col for c in criteria for col in (value_column(c), score_column(c), contrib_column(c))
+    ]
+    summary = ["rank", "score", "eligible", "reason", "notes"]
+    nearest = [col for col in frame.columns if col.startswith("nearest_")]
+    frame = frame[summary + nearest + per_criterion + ["explanation"]]
+    ranked = gpd.GeoDataFrame(
+        pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
+        geometry=sites.geometry.to_crs("EPSG:4326"),
+        crs="EPSG:4326",
+    )
+    order = np.lexsort((-ranked["score"].to_numpy(), ~ranked["eligible"].to_numpy()))
+    ranked = ranked.iloc[order].reset_index(drop=True)
+    ranked.attrs["geoplan"] = {
+        "method": method,
+        "metric_crs": crs.to_string(),
+        "weights": weights.to_dict(),
+        "criteria": _criteria_meta(criteria, weights, metrics),
+    }
+    logger.info("ranked %d sites, %d eligible", len(ranked), int(ranked["eligible"].sum()))
+    return ranked
+
+
+def _network_metrics(
+    study: Study, crs: pyproj.CRS
+) -> tuple[dict[str, DistanceMetric], dict[int, DistanceMetric]]:
+    needs = [c for c in study.criteria if c.metric == "network"]
+    needs_k = [(i, k) for i, k in enumerate(study.constraints) if k.metric == "network"]
+    if not needs and not needs_k:
+        return {}, {}
+    from geoplan import network
+
+    options = dict(study.network)
+    source = options.pop("source", None)
+    if source is None:
+        raise CriterionError(
+            "A criterion uses metric = 'network' but the study has no [network] source; add "
+            '[network] source = "city.osm.pbf" (or a place name to download).'
+        )
+    if isinstance(source, str) and not any(
+        source.endswith(s) for s in (".osm", ".pbf", ".bz2", ".xml", ".graphml")
+    ):
+        source_value: Any = source
+    else:
+        source_value = (study.folder / str(source)).resolve()
+    max_snap_m = float(options.pop("max_snap_m", 500.0))
+    speeds = options.pop("speeds_kmh", None)
+    cache: dict[tuple[str, str], DistanceMetric] = {}
+
+    def metric_for(mode: str, unit: str) -> DistanceMetric:
+        key = (mode, unit)
+        if key not in cache:
+            net = network.load_network(
+                source_value,
+                mode=mode,
+                crs=crs,
+                area=study.bounds(),
+                speeds_kmh=speeds,
+                cache_dir=options.get("cache_dir"),
+            )
+            cache[key] = network.NetworkMetric(net, unit=unit, max_snap_m=max_snap_m)
+        return cache[key]
+
+    by_criterion = {c.name: metric_for(str(c.mode), c.unit) for c in needs}
+    by_constraint = {i: metric_for(str(k.mode), k.unit) for i, k in needs_k}
+    return by_criterion, by_constraint
+
+
+def study_sites(study: Study) -> gpd.GeoDataFrame:
+    """The study's candidate sites: its candidates layer or its generated grid.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Candidate sites in EPSG:4326.
+    """
+    if "candidates" in study.layers:
+        return study.layers["candidates"]
+    grid = dict(study.grid or {})
+    return grid_sites(
+        study.layers[str(grid.get("area", "area"))],
+        cell_m=float(grid["cell_m"]),
+        shape=str(grid.get("shape", "hex")),
+        exclusions=study.layers.get("exclusions"),
+        crs=study.metric_crs,
+    )
+
+
+def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
+    """Score and rank the candidate sites of a study.
+
+    Parameters
+    ----------
+    study : Study
+        A study from :func:`geoplan.load_study`.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per candidate, best first; see :func:`score_sites`.
+    """
+    sites = study_sites(study)
+    crs = study.metric_crs or coords.local_metric_crs(study.bounds())
+    metrics, constraint_metrics = _network_metrics(study, crs)
+    ranked = score_sites(
+        sites,
+        study.layers,
+        study.criteria,
+        constraints=study.constraints,
+        metric_crs=crs,
+        method=study.method,
+        method_options=study.method_options,
+        metrics=metrics,
+        constraint_metrics=constraint_metrics,
+        name_columns=study.name_columns,
+        layer_labels={name: study.layer_label(name) for name in study.layers},
+        progress=progress,
+    )
+    ranked.attrs["geoplan"]["study"] = study.title
+    return ranked
+
+
+def _criteria_from_columns(ranked: pd.DataFrame) -> list[dict[str, Any]]:
+    """Recover criterion metadata from the column scheme (tables read from files)."""
+    meta = []
+    for column in ranked.columns:
+        if not str(column).startswith("value__"):
+            continue
+        _, name, unit = str(column).split("__", 2)
+        score = ranked[f"score__{name}"]
+        contrib = ranked[f"contrib__{name}"]
+        ratio = (contrib / score.where(score > 0)).dropna()
+        meta.append(
+            {
+                "name": name,
+                "label": name.replace("_", " "),
+                "unit": unit,
+                "weight": float(ratio.median()) if len(ratio) else float("nan"),
+                "decay": "",
+                "value_column": column,
+                "score_column": f"score__{name}",
+                "contrib_column": f"contrib__{name}",
+            }
+        )
+    return meta
+
+
+def explain_site(ranked: pd.DataFrame, site: object) -> pd.DataFrame:
+    """Break one site's score down criterion by criterion.
+
+    Parameters
+    ----------
+    ranked : pandas.DataFrame
+        Output of :func:`rank_sites` (or the same table read back from a file).
+    site : object
+        The site: a value of ``site_id`` or ``name``, or a rank (int).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per criterion: label, raw value and unit, decay, score,
+        weight, contribution and share of the total; ``attrs["summary"]``
+        holds the site's one-line explanation.
+    """
+    row = None
+    for column in ("site_id", "name", "name_zh"):
+        if column in ranked.columns:
+            match = ranked[ranked[column].astype(str) == str(site)]
+            if len(match):
+                row = match.iloc[0]
+                break
+    if row is None and isinstance(site, int | np.integer) and "rank" in ranked.columns:
+        match = ranked[ranked["rank"] == site]
+        row = match.iloc[0] if len(match) else None
+    if row is None:
+        examples = ranked["name"].head(3).tolist() if "name" in ranked.columns else []
+        raise CriterionError(
+            f"No site {site!r} in the ranking; give a site_id, a name (e.g. {examples!r}) or a rank."
+        )
+    meta = ranked.attrs.get("geoplan", {}).get("criteria") or _criteria_from_columns(ranked)
+    total = float(sum(row[m["contrib_column"]] for m in meta))
+    table = pd.DataFrame(
+        {
+            "criterion": [m["label"] for m in meta],
+            "value": [format_value(row[m["value_column"]], m["unit"]) for m in meta],
+            "raw_value": [row[m["value_column"]] for m in meta],
+            "unit": [m["unit"] for m in meta],
+            "decay": [m["decay"] for m in meta],
+            "score": [row[m["score_column"]] for m in meta],
+            "weight": [m["weight"] for m in meta],
+            "contribution": [row[m["contrib_column"]] for m in meta],
+        },
+        index=pd.Index([m["name"] for m in meta], name="name"),
+    )
+    table["share"] = table["contribution"] / total if total > 0 else 0.0
+    table.attrs["summary"] = str(row.get("explanation", ""))
+    return table
