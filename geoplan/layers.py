@@ -137,7 +137,9 @@ def _table_to_layer(
             crs = hint
     x = _numeric_column(table, lon, path)
     y = _numeric_column(table, lat, path)
-    _check_degrees(x, y, path)
+    resolved = coords.resolve_crs(crs)
+    if not isinstance(resolved, pyproj.CRS) or resolved.is_geographic:
+        _check_degrees(x, y, path)
     layer = gpd.GeoDataFrame(
         table.drop(columns=[lon, lat]),
         geometry=gpd.points_from_xy(x, y),

@@ -31,6 +31,7 @@ import tomli_w
 from geoplan import __version__, coords, layers
 from geoplan._errors import (
     GeoplanError,
+    GeoplanWarning,
     LayerNotFoundError,
     StudyError,
 )
@@ -66,7 +67,9 @@ _TOP_KEYS: Final = {
     "network",
 }
 _STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
-_LAYER_KEYS: Final = {"path", "crs", "layer", "lon", "lat", "name_column", "id_column", "label"}
+_LAYER_KEYS: Final = {
+    "path", "crs", "layer", "lon", "lat", "name_column", "id_column", "label", "sha256",
+}
 _CRITERION_KEYS: Final = {
     "name",
     "kind",
@@ -157,7 +160,7 @@ class Study:
             "title": self.title,
             "method": self.method,
             "top": self.top,
-            "crs": self.metric_crs.to_string() if self.metric_crs else "auto (local UTM)",
+            "crs": self.metric_crs.to_string() if self.metric_crs else None,
         }
         if self.title_zh:
             study["title_zh"] = self.title_zh
@@ -291,6 +294,13 @@ def _load_layers(
                     f"are {[c for c in layer.columns if c != 'geometry']!r}."
                 )
         source["sha256"] = _sha256(path)
+        if spec.get("sha256") not in (None, source["sha256"]):
+            warnings.warn(
+                f"[{where}] {path.name} has changed since the study was resolved (its SHA-256 "
+                "differs from the one recorded); results will differ from the original run.",
+                GeoplanWarning,
+                stacklevel=4,
+            )
         loaded[name] = layer
         sources[name] = source
     return loaded, sources
@@ -351,7 +361,6 @@ def _criteria(
     for i, spec in enumerate(specs):
         where = f"criteria[{i}]"
         spec = _table(problems, where, spec)
-        problems.unknown(where, spec, _CRITERION_KEYS)
         name = spec.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
             problems.append(
@@ -365,6 +374,7 @@ def _criteria(
             )
         seen.add(name)
         where = f"criteria[{i}] ({name})"
+        problems.unknown(where, spec, _CRITERION_KEYS)
         kind = spec.get("kind")
         if kind not in CRITERION_KINDS:
             problems.append(
@@ -630,6 +640,9 @@ def study_from_dict(
         weights_spec=weights_spec,
         top=int(top),
     )
+    if study.metric_crs is None:
+        study.metric_crs = coords.local_metric_crs(study.bounds())
+        logger.info("analysis CRS: %s (local UTM zone)", study.metric_crs.to_string())
     _warn_outside_area(study)
     return study
 

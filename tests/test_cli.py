@@ -1,0 +1,178 @@
+"""The command line: exit codes, one-line errors, and never overwriting without --force."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from geoplan.cli import main
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".csv", ".parquet"])
+def test_rank_writes_each_format_and_the_effective_study(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path, suffix: str
+) -> None:
+    out = tmp_path / f"ranked{suffix}"
+    code, stdout, err = _main(
+        capsys, "-q", "rank", str(sample_study_path), "--out", str(out), "--top", "3"
+    )
+    assert code == 0, err
+    assert "Manbai Future Talent Community" in stdout or "C0" in stdout
+    assert (
+        (tmp_path / "ranked.study.toml").read_text(encoding="utf-8").startswith("# Effective study")
+    )
+    table = (
+        pd.read_csv(out)
+        if suffix == ".csv"
+        else gpd.read_parquet(out)
+        if suffix == ".parquet"
+        else gpd.read_file(out)
+    )
+    assert len(table) == 48
+    assert "score__metro_access" in table.columns
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_refuses_to_overwrite_without_force(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ranked.csv"
+    out.write_text("my precious table\n", encoding="utf-8")
+    before = _digest(out)
+    code, _, err = _main(capsys, "-q", "rank", str(sample_study_path), "--out", str(out))
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("error: ") and "--force" in err
+    assert "Traceback" not in err
+    assert _digest(out) == before
+    assert not (tmp_path / "ranked.study.toml").exists()
+    code, _, err = _main(capsys, "-q", "rank", str(sample_study_path), "--out", str(out), "--force")
+    assert code == 0, err
+    assert _digest(out) != before
+
+
+def test_unwritable_folder(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        # As root, permission bits are not enforced; /proc refuses every new file for anyone.
+        target = (locked if not os.access(locked, os.W_OK) else Path("/proc")) / "r.gpkg"
+        code, _, err = _main(capsys, "-q", "rank", str(sample_study_path), "--out", str(target))
+        assert code == 1
+        assert err.startswith("error: ") and ("not writable" in err or "Cannot write in" in err)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_output_under_a_file_is_an_error(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    code, _, err = _main(
+        capsys, "-q", "rank", str(sample_study_path), "--out", str(blocker / "r.gpkg")
+    )
+    assert code == 1 and err.startswith("error: Cannot create output folder")
+
+
+def test_unknown_output_format(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    code, _, err = _main(
+        capsys, "-q", "rank", str(sample_study_path), "--out", str(tmp_path / "r.xlsx")
+    )
+    assert code == 1 and "'.gpkg'" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_ok_and_bad(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    code, out, _ = _main(capsys, "validate", str(sample_study_path))
+    assert code == 0 and "OK. 4 criteria, 4 constraints" in out
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study_path.parent, folder)
+    study = folder / "study.toml"
+    study.write_text(
+        study.read_text(encoding="utf-8").replace('"linear"', '"linaer"'), encoding="utf-8"
+    )
+    code, _, err = _main(capsys, "validate", str(study))
+    assert code == 1
+    assert err.count("\n") == 1 and "'linaer' is not a decay" in err
+
+
+def test_missing_study_and_malformed_toml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _main(capsys, "validate", str(tmp_path / "missing.toml"))
+    assert code == 1 and "does not exist" in err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[study\n", encoding="utf-8")
+    code, _, err = _main(capsys, "rank", str(broken), "--out", str(tmp_path / "r.csv"))
+    assert code == 1 and "not valid TOML" in err and "Traceback" not in err
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _main(capsys, "rank")
+    assert code == 2 and "Missing argument" in err
+    code, _, _ = _main(capsys, "frobnicate")
+    assert code == 2
+
+
+def test_python_dash_m(sample_study_path: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geoplan",
+            "-q",
+            "rank",
+            str(sample_study_path),
+            "--out",
+            str(tmp_path / "r.geojson"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "geoplan",
+            "-q",
+            "rank",
+            str(sample_study_path),
+            "--out",
+            str(tmp_path / "r.geojson"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert again.returncode == 1
+    assert again.stderr.startswith("error: ") and "Traceback" not in again.stderr

@@ -1,0 +1,218 @@
+"""Reading layers: formats, coordinate columns, CRS handling and likely mistakes."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, Polygon
+
+import geoplan as gp
+
+CZ = [(119.95, 31.78), (119.97, 31.80), (119.99, 31.70)]
+
+
+def _points(crs: str | None = "EPSG:4326") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": ["a", "b", "c"]}, geometry=[Point(p) for p in CZ], crs=crs)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp", ".parquet", ".fgb"])
+def test_reads_common_formats(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"sites{suffix}"
+    layer = _points()
+    if suffix == ".parquet":
+        layer.to_parquet(path)
+    else:
+        layer.to_file(path)
+    read = gp.read_layer(path).sort_values("name")  # FlatGeobuf stores features in index order
+    assert read.crs.to_epsg() == 4326
+    assert list(read["name"]) == ["a", "b", "c"]
+    np.testing.assert_allclose(read.geometry.x, [p[0] for p in CZ])
+
+
+def test_reads_projected_file_back_to_wgs84(tmp_path: Path) -> None:
+    path = tmp_path / "sites.gpkg"
+    _points().to_crs(4549).to_file(path)
+    read = gp.read_layer(path)
+    np.testing.assert_allclose(read.geometry.x, [p[0] for p in CZ], atol=1e-8)
+
+
+def test_gpkg_layer_argument(tmp_path: Path) -> None:
+    path = tmp_path / "multi.gpkg"
+    _points().to_file(path, layer="first")
+    _points().iloc[:1].to_file(path, layer="second")
+    assert len(gp.read_layer(path, layer="second")) == 1
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [
+        ("lon", "lat"),
+        ("lng", "lat"),
+        ("Longitude", "Latitude"),
+        ("x", "y"),
+        ("经度", "纬度"),
+        ("lon_wgs84", "lat_wgs84"),
+    ],
+)
+def test_csv_coordinate_columns_are_detected(tmp_path: Path, lon: str, lat: str) -> None:
+    path = tmp_path / "sites.csv"
+    pd.DataFrame({"名称": ["甲", "乙"], lon: [119.95, 119.97], lat: [31.78, 31.80]}).to_csv(
+        path, index=False
+    )
+    read = gp.read_layer(path)
+    assert list(read.columns) == ["名称", "geometry"]
+    assert read.geometry.y.tolist() == [31.78, 31.80]
+
+
+def test_excel_and_gbk_csv(tmp_path: Path) -> None:
+    table = pd.DataFrame({"名称": ["人才公寓"], "经度": [119.95], "纬度": [31.78]})
+    table.to_excel(tmp_path / "sites.xlsx", index=False)
+    assert gp.read_layer(tmp_path / "sites.xlsx")["名称"].iloc[0] == "人才公寓"
+    (tmp_path / "gbk.csv").write_bytes(table.to_csv(index=False).encode("gb18030"))
+    assert gp.read_layer(tmp_path / "gbk.csv")["名称"].iloc[0] == "人才公寓"
+
+
+def test_gcj02_table_is_converted(tmp_path: Path) -> None:
+    glon, glat = gp.wgs84_to_gcj02([119.95], [31.78])
+    pd.DataFrame({"lon": glon, "lat": glat}).to_csv(tmp_path / "amap.csv", index=False)
+    read = gp.read_layer(tmp_path / "amap.csv", crs="gcj02")
+    assert read.geometry.x.iloc[0] == pytest.approx(119.95, abs=1e-9)
+    assert read.geometry.y.iloc[0] == pytest.approx(31.78, abs=1e-9)
+
+
+def test_gcj02_named_columns_are_converted_without_asking(tmp_path: Path) -> None:
+    glon, glat = gp.wgs84_to_gcj02([119.95], [31.78])
+    pd.DataFrame({"lon_gcj02": glon, "lat_gcj02": glat}).to_csv(tmp_path / "amap.csv", index=False)
+    assert gp.read_layer(tmp_path / "amap.csv").geometry.x.iloc[0] == pytest.approx(
+        119.95, abs=1e-9
+    )
+
+
+def test_bd09_polygons_are_converted(tmp_path: Path) -> None:
+    ring = [(119.95, 31.78), (119.96, 31.78), (119.96, 31.79), (119.95, 31.79)]
+    bd = [tuple(float(v) for v in gp.wgs84_to_bd09(x, y)) for x, y in ring]
+    gpd.GeoDataFrame(geometry=[Polygon(bd)], crs=4326).to_file(tmp_path / "baidu.geojson")
+    read = gp.read_layer(tmp_path / "baidu.geojson", crs="bd09")
+    np.testing.assert_allclose(shapely.get_coordinates(read.geometry.values)[:4], ring, atol=1e-9)
+
+
+def test_cgcs2000_is_accepted_as_is(tmp_path: Path) -> None:
+    _points(crs="EPSG:4490").to_file(tmp_path / "cgcs.gpkg")
+    read = gp.read_layer(tmp_path / "cgcs.gpkg")
+    np.testing.assert_allclose(read.geometry.x, [p[0] for p in CZ], atol=1e-7)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(gp.LayerNotFoundError, match="nope.geojson") as info:
+        gp.read_layer(tmp_path / "nope.geojson")
+    assert isinstance(info.value, FileNotFoundError)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.geojson"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(gp.LayerReadError, match="Cannot read .*broken.geojson"):
+        gp.read_layer(path)
+
+
+def test_empty_table(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("name,lon,lat\n", encoding="utf-8")
+    with pytest.raises(gp.LayerReadError, match="no rows"):
+        gp.read_layer(tmp_path / "empty.csv")
+
+
+def test_empty_geojson(tmp_path: Path) -> None:
+    (tmp_path / "empty.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(gp.LayerReadError, match="no features"):
+        gp.read_layer(tmp_path / "empty.geojson")
+
+
+def test_csv_without_coordinates(tmp_path: Path) -> None:
+    pd.DataFrame({"name": ["a"], "capacity": [300]}).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(
+        gp.CoordinateError, match=r"no longitude column among \['name', 'capacity'\].*lon= and lat="
+    ):
+        gp.read_layer(tmp_path / "t.csv")
+
+
+def test_non_numeric_coordinates_name_the_row(tmp_path: Path) -> None:
+    pd.DataFrame({"lon": [119.9, "abc"], "lat": [31.7, 31.8]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    with pytest.raises(gp.CoordinateError, match=r"'lon'.*row\(s\) \[3\].*'abc'"):
+        gp.read_layer(tmp_path / "t.csv")
+
+
+def test_swapped_columns_are_detected(tmp_path: Path) -> None:
+    pd.DataFrame({"lon": [31.78, 31.80], "lat": [119.95, 119.97]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    with pytest.raises(gp.CoordinateError, match="swapped"):
+        gp.read_layer(tmp_path / "t.csv")
+
+
+def test_swapped_geometries_are_detected(tmp_path: Path) -> None:
+    gpd.GeoDataFrame(geometry=[Point(31.78, 119.95)], crs=4326).to_file(tmp_path / "t.geojson")
+    with pytest.raises(gp.CoordinateError, match="swapped"):
+        gp.read_layer(tmp_path / "t.geojson", crs="EPSG:4326")
+
+
+def test_projected_numbers_in_a_table_need_a_crs(tmp_path: Path) -> None:
+    pd.DataFrame({"x": [500000.0], "y": [3500000.0]}).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(gp.CoordinateError, match="crs="):
+        gp.read_layer(tmp_path / "t.csv")
+    read = gp.read_layer(tmp_path / "t.csv", crs="EPSG:32650")
+    assert 116 < read.geometry.x.iloc[0] < 118
+
+
+def test_layer_without_crs_warns_and_assumes_wgs84(tmp_path: Path) -> None:
+    path = tmp_path / "nocrs.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio: writing without a CRS
+        _points(crs=None).to_file(path)
+    with pytest.warns(gp.GeoplanWarning, match="no coordinate reference system"):
+        read = gp.read_layer(path)
+    assert read.crs.to_epsg() == 4326
+
+
+def test_unknown_crs_name(tmp_path: Path) -> None:
+    _points().to_file(tmp_path / "t.geojson")
+    with pytest.raises(gp.CRSError, match="'wgs85'"):
+        gp.read_layer(tmp_path / "t.geojson", crs="wgs85")
+
+
+def test_mixed_geometries_warn(tmp_path: Path) -> None:
+    square = Polygon([(119.9, 31.7), (119.91, 31.7), (119.91, 31.71), (119.9, 31.71)])
+    gpd.GeoDataFrame(geometry=[Point(119.95, 31.78), square], crs=4326).to_file(
+        tmp_path / "m.geojson"
+    )
+    with pytest.warns(gp.GeoplanWarning, match="mixes geometry types"):
+        gp.read_layer(tmp_path / "m.geojson")
+
+
+def test_invalid_polygon_is_repaired_with_a_warning(tmp_path: Path) -> None:
+    bowtie = Polygon([(119.90, 31.70), (119.92, 31.72), (119.92, 31.70), (119.90, 31.72)])
+    assert not bowtie.is_valid
+    gpd.GeoDataFrame(geometry=[bowtie], crs=4326).to_file(tmp_path / "bad.geojson")
+    with pytest.warns(gp.GeoplanWarning, match="repaired"):
+        read = gp.read_layer(tmp_path / "bad.geojson")
+    assert read.geometry.is_valid.all()
+    assert read.geometry.to_crs(32650).area.iloc[0] > 0
+
+
+def test_points_outside_study_area_warn() -> None:
+    layer = _points()
+    with pytest.warns(gp.GeoplanWarning, match=r"1 feature\(s\) of sites lie outside.*'c'"):
+        count = gp.check_bounds(
+            layer, (119.9, 31.75, 120.0, 31.85), name="sites", label_column="name"
+        )
+    assert count == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gp.check_bounds(layer, (119.0, 31.0, 121.0, 32.0)) == 0
