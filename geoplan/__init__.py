@@ -34,8 +34,10 @@ from geoplan._errors import (
     LayerNotFoundError,
     LayerReadError,
     NetworkError,
+    OfflineAssetError,
     OutputExistsError,
     OutputWriteError,
+    SnapshotError,
     StudyError,
     WeightsError,
 )
@@ -95,6 +97,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "BrowserNotFoundError",
     "ConsistencyError",
     "CoordinateError",
     "CRSError",
@@ -104,8 +107,10 @@ __all__ = [
     "LayerNotFoundError",
     "LayerReadError",
     "NetworkError",
+    "OfflineAssetError",
     "OutputExistsError",
     "OutputWriteError",
+    "SnapshotError",
     "StudyError",
     "WeightsError",
     "__version__",

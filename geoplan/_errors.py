@@ -60,6 +60,18 @@ class OutputWriteError(GeoplanError, PermissionError):
     """An output cannot be written (folder missing or not writable)."""
 
 
+class OfflineAssetError(GeoplanError, ValueError):
+    """An offline map links a script or stylesheet that geoplan does not ship."""
+
+
+class BrowserNotFoundError(GeoplanError, FileNotFoundError):
+    """No local Chromium to render map snapshots with."""
+
+
+class SnapshotError(GeoplanError, RuntimeError):
+    """A map page could not be opened or did not finish drawing."""
+
+
 class StudyError(GeoplanError, ValueError):
     """A study definition has one or more problems.
 
