@@ -20,7 +20,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan import __version__, datasets, outputs
-from geoplan._errors import GeoplanError, OutputExistsError
+from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError
+from geoplan.layers import read_layer
 from geoplan.ranking import rank_sites
 from geoplan.study import Study, load_study
 
@@ -98,8 +99,8 @@ def _write_result(ranked: gpd.GeoDataFrame, study: Study, out: Path, *, force: b
     return written
 
 
-def _map_options(study: Study, basemap: str | None, offline: bool | None) -> dict[str, Any]:
-    options = dict(study.map_options)
+def _map_options(study: Study | None, basemap: str | None, offline: bool | None) -> dict[str, Any]:
+    options = dict(study.map_options) if study is not None else {}
     if basemap is not None:
         options["basemap"] = basemap
     if offline is not None:
@@ -109,7 +110,7 @@ def _map_options(study: Study, basemap: str | None, offline: bool | None) -> dic
 
 def _write_map(
     ranked: gpd.GeoDataFrame,
-    study: Study,
+    study: Study | None,
     path: Path,
     *,
     force: bool,
@@ -119,6 +120,9 @@ def _write_map(
     from geoplan import maps
 
     offline = bool(options.pop("offline", True))
+    outputs.check_output_path(path, force=force)
+    if png is not None:
+        outputs.check_output_path(png, force=force)
     m = maps.make_map(ranked, study, **maps.map_kwargs(options))
     written = [maps.save_map(m, path, offline=offline, force=force)]
     if png is not None:
@@ -184,6 +188,53 @@ def rank(
         )
     _print_top(ranked, top or study.top)
     for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _read_result(path: Path) -> gpd.GeoDataFrame:
+    if not path.is_file():
+        raise LayerNotFoundError(
+            f"Ranked table {str(path)!r} does not exist; write one with "
+            "`geoplan rank STUDY --out ranked.gpkg` first."
+        )
+    return read_layer(path)
+
+
+@cli.command(name="map")
+@click.argument("result", metavar="RESULT", type=click.Path(path_type=Path))
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), required=True, help="HTML map to write."
+)
+@click.option(
+    "--png", type=click.Path(path_type=Path), help="Also write a PNG snapshot (headless Chromium)."
+)
+@click.option(
+    "--offline/--online", default=None, help="Self-contained map (default) or CDN-linked map."
+)
+@click.option("--basemap", help="carto-light, osm, tianditu, gaode or none.")
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+def map_command(
+    result: Path,
+    out: Path,
+    png: Path | None,
+    offline: bool | None,
+    basemap: str | None,
+    force: bool,
+) -> None:
+    """Draw the interactive map of a ranked table (RESULT from `geoplan rank`).
+
+    The effective study written beside RESULT (RESULT.study.toml) supplies the
+    context layers, labels and [map] options when it is there.
+    """
+    ranked = _read_result(result)
+    sidecar = _study_sidecar(result)
+    study = load_study(sidecar) if sidecar.is_file() else None
+    if study is None:
+        logger.warning(
+            "no %s beside the table; drawing the sites without context layers", sidecar.name
+        )
+    options = _map_options(study, basemap, offline)
+    for path in _write_map(ranked, study, out, force=force, options=options, png=png):
         click.echo(f"wrote {path}")
 
 

@@ -176,3 +176,45 @@ def test_python_dash_m(sample_study_path: Path, tmp_path: Path) -> None:
     )
     assert again.returncode == 1
     assert again.stderr.startswith("error: ") and "Traceback" not in again.stderr
+
+
+def test_map_command_from_a_ranked_table(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    table = tmp_path / "ranked.gpkg"
+    assert _main(capsys, "-q", "rank", str(sample_study_path), "--out", str(table))[0] == 0
+    html = tmp_path / "map.html"
+    code, _, err = _main(capsys, "map", str(table), "--out", str(html), "--basemap", "none")
+    assert code == 0, err
+    page = html.read_text(encoding="utf-8")
+    assert "Oriental Youth Talent Community" in page and "<script src=" not in page
+    code, _, err = _main(capsys, "map", str(table), "--out", str(html), "--basemap", "none")
+    assert code == 1 and "--force" in err
+    code, _, err = _main(
+        capsys, "map", str(tmp_path / "missing.gpkg"), "--out", str(tmp_path / "x.html")
+    )
+    assert code == 1 and "geoplan rank" in err
+
+
+def test_demo_writes_outputs_and_regenerates_only_its_own(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _main(capsys, "-q", "demo")
+    assert code == 0, err
+    for name in (
+        "outputs/changzhou/ranked.gpkg",
+        "outputs/changzhou/ranked.csv",
+        "outputs/changzhou/ranked.study.toml",
+        "maps/changzhou.html",
+    ):
+        assert (tmp_path / name).is_file(), name
+    assert "Manbai Future Talent Community" in out
+    code, _, err = _main(capsys, "-q", "demo")  # its own outputs: regenerated
+    assert code == 0, err
+    mine = tmp_path / "outputs" / "changzhou" / "ranked.csv"
+    (tmp_path / "outputs" / "changzhou" / "ranked.study.toml").unlink()
+    mine.write_text("a user's own table\n", encoding="utf-8")
+    code, _, err = _main(capsys, "-q", "demo")
+    assert code == 1 and "was not written by geoplan" in err
+    assert mine.read_text(encoding="utf-8") == "a user's own table\n"
