@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoplan import basemaps, maps
+from geoplan import basemaps, maps, offline
 from geoplan._errors import GeoplanError, OfflineAssetError, OutputExistsError, OutputWriteError
+from geoplan._map_data import _js_json
 from geoplan.maps import make_map, map_html, save_map
 
 REPO = Path(__file__).resolve().parents[1]
@@ -178,7 +179,7 @@ def sites_data(m: folium.Map) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def in_page(text: str, page: str) -> bool:
     """Whether text is in the page as written or JSON-escaped (folium writes some as JSON)."""
-    return text in page or json.dumps(text)[1:-1] in page or maps._js_json(text)[1:-1] in page
+    return text in page or json.dumps(text)[1:-1] in page or _js_json(text)[1:-1] in page
 
 
 @pytest.fixture
@@ -520,7 +521,7 @@ def test_offline_refuses_unknown_assets(tmp_path):
 
 def test_manifest_covers_what_folium_links():
     """Fails when a folium upgrade changes a pinned CDN address (see _assets/README.md)."""
-    manifest = maps._asset_manifest()
+    manifest = offline._asset_manifest()
     wanted = [folium.folium._default_js[0][1], folium.folium._default_css[0][1]]
     for plugin in (
         folium.plugins.Fullscreen,
@@ -532,7 +533,7 @@ def test_manifest_covers_what_folium_links():
     assert sorted(wanted) == sorted(manifest)
     readme = (REPO / "geoplan" / "_assets" / "README.md").read_text(encoding="utf-8")
     for relative in manifest.values():
-        assert maps._read_asset(relative), relative
+        assert offline._read_asset(relative), relative
         assert relative.split("/")[0] in readme
 
 

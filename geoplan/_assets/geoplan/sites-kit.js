@@ -1,0 +1,118 @@
+/* geoplan: the browser half of the sites layer (styles, tooltips and the score popup),
+   built from compact feature properties; every string goes through esc(). */
+window.geoplanSitesKit = function (meta) {
+  var ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"};
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+      return ESC[c];
+    });
+  }
+  function isNum(v) { return typeof v === "number" && isFinite(v); }
+  function grouped(v, digits) {
+    return v.toLocaleString("en-US", {maximumFractionDigits: digits, minimumFractionDigits: 0});
+  }
+  function value(v, unit) {
+    if (v === "∞") { return "不可达 unreachable"; }
+    if (!isNum(v)) { return v === null || v === undefined ? "—" : esc(v); }
+    if (unit === "m") { return v >= 1000 ? (v / 1000).toFixed(1) + " km" : Math.round(v) + " m"; }
+    if (unit === "min") { return v.toFixed(1) + " min"; }
+    if (unit === "count") { return grouped(v, 0) + " 个"; }
+    var u = meta.units[unit] !== undefined ? meta.units[unit] : unit;
+    return grouped(v, Math.abs(v) >= 100 ? 0 : 2) + (u ? " " + esc(u) : "");
+  }
+  function plain(v) {
+    if (v === null || v === undefined) { return "—"; }
+    if (v === true) { return "是 yes"; }
+    if (v === false) { return "否 no"; }
+    if (isNum(v)) { return grouped(v, 2); }
+    return esc(v);
+  }
+  function lookup(values, code) {
+    return values && code !== null && code !== undefined ? values[code] : code;
+  }
+  function fixed(v, d) { return isNum(v) ? v.toFixed(d) : "—"; }
+  function color(s) {
+    if (!isNum(s)) { return meta.grey; }
+    var n = meta.ramp.length - 1;
+    var i = Math.max(0, Math.min(n, Math.round(s * n)));
+    return meta.ramp[i];
+  }
+  function isTop(p) { return p.e === 1 && p.r !== null && p.r !== undefined && p.r <= meta.topN; }
+  function style(f) {
+    var p = f.properties;
+    var r = meta.radius || 7;
+    if (p.e !== 1) {
+      return {radius: Math.max(2.5, r - 2), color: "#616161", weight: r > 4 ? 1 : 0.5,
+              opacity: 0.8, fillColor: meta.grey, fillOpacity: 0.5};
+    }
+    var top = isTop(p);
+    return {radius: top ? Math.max(r, 8) : r, color: "#263238", weight: top ? 2 : (r > 4 ? 1 : 0.5),
+            opacity: 0.9, fillColor: color(p.s), fillOpacity: 0.92};
+  }
+  function heading(p) {
+    return (p.e === 1 && p.r !== null && p.r !== undefined ? "#" + esc(p.r) + " · " : "")
+      + esc(p.n);
+  }
+  function tooltip(layer) {
+    var p = layer.feature.properties;
+    if (p.e !== 1) {
+      return "<b>" + esc(p.n) + "</b><br><span class=\"gp-bad\">不符合条件 Ineligible</span>"
+        + (p.x ? "<br>" + esc(p.x) : "");
+    }
+    return "<b>" + heading(p) + "</b><br>总分 Score " + fixed(p.s, 3);
+  }
+  function popup(layer) {
+    var p = layer.feature.properties, h = [], i, c;
+    h.push("<div class=\"gp-pop\"><div class=\"gp-pop-h\">" + heading(p) + "</div>");
+    if (p.e === 1) {
+      h.push("<div class=\"gp-pop-s\">总分 Score <b>" + fixed(p.s, 3) + "</b> · 排名 Rank <b>"
+        + esc(p.r) + "</b> / " + esc(meta.nEligible) + "</div>");
+    } else {
+      h.push("<div class=\"gp-pop-s gp-bad\">不符合条件 Ineligible: " + esc(p.x || "—")
+        + "<br><span class=\"gp-muted\">若符合条件，总分 Score if eligible: "
+        + fixed(p.s, 3) + "</span></div>");
+    }
+    h.push("<table class=\"gp-tbl\"><thead><tr><th>指标<br>Criterion</th><th>原始值<br>Value</th>"
+      + "<th>得分<br>Score</th><th>权重<br>Weight</th><th>贡献<br>Contribution</th></tr></thead><tbody>");
+    var total = 0;
+    for (i = 0; i < meta.criteria.length; i++) {
+      c = meta.criteria[i];
+      var s = p.c[i];
+      var w = p.w ? p.w[i] : (isNum(s) && isNum(c.weight) ? c.weight * s : null);
+      if (isNum(w)) { total += w; }
+      var width = isNum(s) ? Math.round(Math.max(0, Math.min(1, s)) * 100) : 0;
+      h.push("<tr><td class=\"gp-crit\">" + (c.zh ? esc(c.zh) + "<br>" : "")
+        + "<span class=\"gp-en\">" + esc(c.label) + "</span></td>"
+        + "<td class=\"gp-num\">" + value(p.v[i], c.unit) + "</td>"
+        + "<td class=\"gp-num\"><span class=\"gp-bar\"><i style=\"width:" + width
+        + "%;background:" + color(s) + "\"></i></span>" + fixed(s, 2) + "</td>"
+        + "<td class=\"gp-num\">" + (isNum(c.weight) ? Math.round(c.weight * 100) + "%" : "—")
+        + "</td><td class=\"gp-num\">" + fixed(w, 3) + "</td></tr>");
+    }
+    h.push("</tbody><tfoot><tr><td>合计 Total</td><td></td><td></td><td class=\"gp-num\">"
+      + (isNum(meta.weightSum) ? Math.round(meta.weightSum * 100) + "%" : "")
+      + "</td><td class=\"gp-num\"><b>" + total.toFixed(3) + "</b></td></tr></tfoot></table>");
+    if (meta.methodNote) { h.push("<div class=\"gp-muted\">" + esc(meta.methodNote) + "</div>"); }
+    h.push("<table class=\"gp-kv\">");
+    if (p.pk) {
+      h.push("<tr><th>最近产业园区<br>Nearest park</th><td>" + plain(lookup(meta.parkNames, p.pk[0])) + " · "
+        + value(p.pk[1], "m") + "</td></tr>");
+    }
+    if (p.st) {
+      h.push("<tr><th>最近地铁站<br>Nearest station</th><td>" + plain(lookup(meta.stationNames, p.st[0])) + " · "
+        + value(p.st[1], "m") + "</td></tr>");
+    }
+    if (p.a) {
+      for (i = 0; i < meta.attrs.length; i++) {
+        h.push("<tr><th>" + esc(meta.attrs[i].label) + "</th><td>"
+          + plain(lookup(meta.attrValues[i], p.a[i])) + "</td></tr>");
+      }
+    }
+    h.push("</table>");
+    if (p.no) { h.push("<div class=\"gp-note\">注 Notes: " + esc(p.no) + "</div>"); }
+    if (p.ex) { h.push("<div class=\"gp-expl\">" + esc(p.ex) + "</div>"); }
+    h.push("</div>");
+    return h.join("");
+  }
+  return {esc: esc, style: style, tooltip: tooltip, popup: popup, color: color, isTop: isTop};
+};
