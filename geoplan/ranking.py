@@ -32,11 +32,14 @@ from geoplan.criteria import nearest_target
 from geoplan.distance import DistanceMetric, StraightLine
 from geoplan.scoring import Criterion, contrib_column, evaluate, score_column, value_column
 from geoplan.study import Study
-from geoplan.weights import normalize_weights
+from geoplan.weights import critic_weights, entropy_weights, normalize_weights
 
 __all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
 
 logger = logging.getLogger(__name__)
+
+#: Weighting methods computed from the scores themselves.
+OBJECTIVE_WEIGHTS: Final = {"entropy": entropy_weights, "critic": critic_weights}
 
 #: Layers whose nearest feature is reported for every site.
 NEAREST_LAYERS: Final = {"parks": "nearest_park", "stations": "nearest_station"}
@@ -166,6 +169,7 @@ def score_sites(
     constraint_metrics: Mapping[int, DistanceMetric] | None = None,
     name_columns: Mapping[str, str | None] | None = None,
     layer_labels: Mapping[str, str] | None = None,
+    weights_method: str = "direct",
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
     """Score, constrain and rank candidate sites.
@@ -194,6 +198,9 @@ def score_sites(
         Column naming the features of each layer.
     layer_labels : mapping of str to str, optional
         How features of each layer are called in reasons.
+    weights_method : {"direct", "entropy", "critic"}
+        Use the criteria's weights, or derive objective weights from the
+        scores themselves (entropy or CRITIC).
     progress : bool
         Show a progress bar over criteria.
 
@@ -243,6 +250,9 @@ def score_sites(
                 notes[unreachable] + f"{c.title}: unreachable ({metrics[c.name].label}); "
             )
     scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
+    if weights_method in OBJECTIVE_WEIGHTS:
+        weights = normalize_weights(OBJECTIVE_WEIGHTS[weights_method](scores))
+        logger.info("%s weights from the scores: %s", weights_method, weights.round(3).to_dict())
     for c in criteria:
         frame[contrib_column(c)] = weights[c.name] * frame[score_column(c)]
     frame["score"] = mcda.aggregate(scores, weights, method=method, **dict(method_options or {}))
@@ -284,6 +294,7 @@ def score_sites(
         "method": method,
         "metric_crs": crs.to_string(),
         "weights": weights.to_dict(),
+        "weights_method": weights_method,
         "criteria": _criteria_meta(criteria, weights, metrics),
     }
     logger.info("ranked %d sites, %d eligible", len(ranked), int(ranked["eligible"].sum()))
@@ -390,6 +401,7 @@ def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
         constraint_metrics=constraint_metrics,
         name_columns=study.name_columns,
         layer_labels={name: study.layer_label(name) for name in study.layers},
+        weights_method=str(study.weights_spec.get("method", "direct")),
         progress=progress,
     )
     ranked.attrs["geoplan"]["study"] = study.title

@@ -11,6 +11,7 @@ See ``data/changzhou/study.toml`` for a complete, commented example.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -38,7 +39,7 @@ from geoplan._errors import (
 from geoplan.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.decay import decay_problems, make_decay
 from geoplan.scoring import CRITERION_KINDS, METRICS, MODES, Criterion
-from geoplan.weights import normalize_weights
+from geoplan.weights import ahp_weights, group_ahp, normalize_weights
 
 __all__ = ["Study", "load_study", "study_from_dict"]
 
@@ -68,7 +69,15 @@ _TOP_KEYS: Final = {
 }
 _STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
 _LAYER_KEYS: Final = {
-    "path", "crs", "layer", "lon", "lat", "name_column", "id_column", "label", "sha256",
+    "path",
+    "crs",
+    "layer",
+    "lon",
+    "lat",
+    "name_column",
+    "id_column",
+    "label",
+    "sha256",
 }
 _CRITERION_KEYS: Final = {
     "name",
@@ -539,6 +548,56 @@ def _check_columns(
             )
 
 
+_WEIGHT_METHODS: Final = ("direct", "ahp", "group_ahp", "entropy", "critic")
+_WEIGHT_KEYS: Final = {"method", "judgements", "officials", "max_cr", "on_inconsistent"}
+
+
+def _resolve_weights(
+    spec: Mapping[str, Any], criteria: list[Criterion], problems: _Problems
+) -> list[Criterion]:
+    """Apply the [weights] table: direct numbers, AHP, group AHP, or objective weights.
+
+    AHP and group-AHP weights replace the criteria's ``weight`` keys; entropy
+    and CRITIC weights depend on the scores, so they are computed when ranking.
+    """
+    problems.unknown("weights", spec, _WEIGHT_KEYS)
+    method = spec.get("method", "direct")
+    names = [c.name for c in criteria]
+    if method not in _WEIGHT_METHODS:
+        problems.append(f"weights.method = {method!r}; use one of {list(_WEIGHT_METHODS)!r}.")
+        return criteria
+    options = {
+        "criteria": names,
+        "max_cr": spec.get("max_cr", 0.10),
+        "on_inconsistent": spec.get("on_inconsistent", "raise"),
+    }
+    try:
+        if method == "ahp":
+            if "judgements" not in spec:
+                problems.append(
+                    'weights.method = "ahp" needs judgements = ["metro_access > jobs_reach: 2", ...] '
+                    "(one per pair of criteria)."
+                )
+                return criteria
+            found = ahp_weights(spec["judgements"], **options).weights
+        elif method == "group_ahp":
+            officials = spec.get("officials")
+            if not isinstance(officials, Mapping) or not officials:
+                problems.append(
+                    'weights.method = "group_ahp" needs [weights.officials] with one list of '
+                    "judgements per official, e.g. director = [...]."
+                )
+                return criteria
+            found = group_ahp(dict(officials), **options).weights
+        else:
+            normalize_weights(pd.Series({c.name: c.weight for c in criteria}))
+            return criteria
+    except GeoplanError as exc:
+        problems.append(f"weights ({method}): {exc}")
+        return criteria
+    return [dataclasses.replace(c, weight=float(found[c.name])) for c in criteria]
+
+
 def study_from_dict(
     raw: Mapping[str, Any], *, folder: str | Path | None = None, path: Path | None = None
 ) -> Study:
@@ -614,10 +673,7 @@ def study_from_dict(
     _check_columns(study_layers, criteria_list, constraint_list, problems)
     weights_spec = _table(problems, "weights", raw.get("weights"))
     if criteria_list and not problems:
-        try:
-            normalize_weights(pd.Series({c.name: c.weight for c in criteria_list}))
-        except GeoplanError as exc:
-            problems.append(f"criteria weights: {exc}")
+        criteria_list = _resolve_weights(weights_spec, criteria_list, problems)
     if problems:
         raise StudyError(problems, source=str(path) if path else None)
     study = Study(

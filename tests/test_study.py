@@ -6,6 +6,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -129,3 +130,61 @@ def test_grid_candidates(study_dir: Path) -> None:
     assert len(ranked) > 500
     assert ranked["site_id"].str.startswith("G").all()
     assert ranked["eligible"].any()
+
+
+AHP_TABLE = """
+[weights]
+method = "ahp"
+judgements = [
+  "metro_access > jobs_reach: 2",
+  "metro_access > park_band: 3",
+  "metro_access > daily_life: 4",
+  "jobs_reach > park_band: 2",
+  "jobs_reach > daily_life: 2",
+  "park_band > daily_life: 1",
+]
+"""
+
+
+def test_ahp_weights_from_the_study_file(study_dir: Path) -> None:
+    path = study_dir / "study.toml"
+    path.write_text(path.read_text(encoding="utf-8") + AHP_TABLE, encoding="utf-8")
+    study = gp.load_study(path)
+    expected = gp.ahp_weights(
+        [line.strip().strip('",') for line in AHP_TABLE.splitlines() if ">" in line]
+    ).weights
+    got = study.weights
+    assert got.sum() == pytest.approx(1.0)
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value)
+    ranked = gp.rank_sites(study)
+    assert ranked.attrs["geoplan"]["weights"]["metro_access"] == pytest.approx(
+        expected["metro_access"]
+    )
+
+
+def test_inconsistent_ahp_in_the_study_file(study_dir: Path) -> None:
+    path = study_dir / "study.toml"
+    bad = AHP_TABLE.replace('"park_band > daily_life: 1"', '"daily_life > park_band: 9"')
+    bad = bad.replace('"metro_access > daily_life: 4"', '"daily_life > metro_access: 7"')
+    path.write_text(path.read_text(encoding="utf-8") + bad, encoding="utf-8")
+    with pytest.raises(gp.StudyError, match=r"weights \(ahp\).*consistency ratio"):
+        gp.load_study(path)
+
+
+@pytest.mark.parametrize("method", ["entropy", "critic"])
+def test_objective_weights_come_from_the_scores(study_dir: Path, method: str) -> None:
+    path = study_dir / "study.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + f'\n[weights]\nmethod = "{method}"\n', encoding="utf-8"
+    )
+    ranked = gp.rank_sites(gp.load_study(path))
+    weights = pd.Series(ranked.attrs["geoplan"]["weights"])
+    assert weights.sum() == pytest.approx(1.0)
+    assert ranked.attrs["geoplan"]["weights_method"] == method
+    scores = ranked[[f"score__{n}" for n in weights.index]].set_axis(weights.index, axis=1)
+    reference = (gp.entropy_weights if method == "entropy" else gp.critic_weights)(scores)
+    np.testing.assert_allclose(weights[reference.index], reference / reference.sum(), rtol=1e-9)
+    np.testing.assert_allclose(
+        ranked[[f"contrib__{n}" for n in weights.index]].sum(axis=1), ranked["score"]
+    )
