@@ -12,18 +12,20 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 import geopandas as gpd
 import pandas as pd
 
 from geoplan import __version__, datasets, outputs
-from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError
+from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError, WeightsError
 from geoplan.layers import read_layer
 from geoplan.ranking import rank_sites
 from geoplan.study import Study, load_study
+from geoplan.weights import ahp_weights, group_ahp
 
 logger = logging.getLogger("geoplan")
 
@@ -236,6 +238,80 @@ def map_command(
     options = _map_options(study, basemap, offline)
     for path in _write_map(ranked, study, out, force=force, options=options, png=png):
         click.echo(f"wrote {path}")
+
+
+def _read_judgements(path: Path) -> Any:
+    """A pairwise matrix (square, names in the header and first column) or a judgement list."""
+    if not path.is_file():
+        raise LayerNotFoundError(f"Comparison file {str(path)!r} does not exist.")
+    table = pd.read_csv(path, encoding="utf-8-sig", index_col=0, dtype=str)
+    names = [str(c) for c in table.columns]
+    if names == [str(i) for i in table.index]:
+        try:
+            return table.map(lambda v: float(Fraction(str(v).strip())))
+        except (ValueError, ZeroDivisionError) as exc:
+            raise WeightsError(
+                f"{path.name}: a comparison is not a number such as 3 or 1/3 ({exc}); fix that cell."
+            ) from exc
+    table = pd.read_csv(path, encoding="utf-8-sig", header=None)
+    if table.shape[1] != 3:
+        raise WeightsError(
+            f"{path.name} is neither a square comparison matrix (criteria in the header row and "
+            "first column, in the same order) nor a list of judgements with three columns "
+            f"(criterion A, criterion B, how many times A matters more than B); it has {table.shape[1]} columns."
+        )
+    rows = table if not str(table.iloc[0, 2]).strip().replace(".", "").isalpha() else table.iloc[1:]
+    return [(str(a), str(b), str(v)) for a, b, v in rows.itertuples(index=False)]
+
+
+@cli.group()
+def weights() -> None:
+    """Derive criterion weights (AHP) for the study file."""
+
+
+@weights.command(name="ahp")
+@click.argument(
+    "files", metavar="MATRIX.csv...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--max-cr",
+    type=click.FloatRange(min=0),
+    default=0.10,
+    show_default=True,
+    help="Largest acceptable consistency ratio.",
+)
+@click.option(
+    "--warn",
+    "warn_only",
+    is_flag=True,
+    help="Report an inconsistent matrix but still give its weights.",
+)
+def weights_ahp(files: tuple[Path, ...], max_cr: float, warn_only: bool) -> None:
+    """AHP weights from one official's comparisons, or the group's from several files.
+
+    Each file is a square comparison matrix (criterion names in the header row
+    and the first column) or a list of judgements "A,B,3" (A matters 3 times as
+    much as B). Several files are combined by the geometric mean of judgements.
+    """
+    on_inconsistent: Literal["warn", "raise"] = "warn" if warn_only else "raise"
+    if len(files) == 1:
+        result = ahp_weights(
+            _read_judgements(files[0]), max_cr=max_cr, on_inconsistent=on_inconsistent
+        )
+        click.echo(result.summary())
+        found = result.weights
+    else:
+        group = group_ahp(
+            {p.stem: _read_judgements(p) for p in files},
+            max_cr=max_cr,
+            on_inconsistent=on_inconsistent,
+        )
+        click.echo(group.group.summary())
+        click.echo("\nEach official (consistency ratio, departure from the group):")
+        click.echo(group.members.round(3).to_string())
+        found = group.weights
+    pairs = ", ".join(f"{name} = {value:.4f}" for name, value in found.items())
+    click.echo(f"\nFor the study file: {pairs}")
 
 
 @cli.command()

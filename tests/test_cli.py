@@ -218,3 +218,47 @@ def test_demo_writes_outputs_and_regenerates_only_its_own(
     code, _, err = _main(capsys, "-q", "demo")
     assert code == 1 and "was not written by geoplan" in err
     assert mine.read_text(encoding="utf-8") == "a user's own table\n"
+
+
+def test_weights_ahp_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    matrix = tmp_path / "director.csv"
+    matrix.write_text(
+        ",metro,jobs,band\nmetro,1,2,4\njobs,1/2,1,2\nband,1/4,1/2,1\n", encoding="utf-8"
+    )
+    code, out, err = _main(capsys, "weights", "ahp", str(matrix))
+    assert code == 0, err
+    assert "metro  0.571" in out and "CR = 0.000" in out
+    listed = tmp_path / "planner.csv"
+    listed.write_text("metro,jobs,3\nmetro,band,5\njobs,band,2\n", encoding="utf-8")
+    code, out, err = _main(capsys, "weights", "ahp", str(matrix), str(listed))
+    assert code == 0, err
+    assert "director" in out and "planner" in out and "For the study file" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("metro,jobs,1/5\nmetro,band,9\njobs,band,1/7\n", encoding="utf-8")
+    code, _, err = _main(capsys, "weights", "ahp", str(bad))
+    assert code == 1 and err.count("\n") == 1 and "revisit" in err and "'metro' vs 'band'" in err
+    code, out, _ = _main(capsys, "weights", "ahp", str(bad), "--warn")
+    assert code == 0 and "too inconsistent" in out
+
+
+def test_rank_with_robustness(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ranked.csv"
+    code, _, err = _main(
+        capsys,
+        "-q",
+        "rank",
+        str(sample_study_path),
+        "--out",
+        str(out),
+        "--robustness",
+        "500",
+        "--top",
+        "5",
+    )
+    assert code == 0, err
+    table = pd.read_csv(out)
+    top = table[table["rank"] == 1].iloc[0]
+    assert 0 < top["p_top_k"] <= 1
+    assert "in the top 5 in" in top["robustness"]
