@@ -295,6 +295,7 @@ def score_sites(
         "metric_crs": crs.to_string(),
         "weights": weights.to_dict(),
         "weights_method": weights_method,
+        "method_options": dict(method_options or {}),
         "criteria": _criteria_meta(criteria, weights, metrics),
     }
     logger.info("ranked %d sites, %d eligible", len(ranked), int(ranked["eligible"].sum()))

@@ -29,7 +29,7 @@ import pandas as pd
 import pyproj
 import tomli_w
 
-from geoplan import __version__, coords, layers
+from geoplan import __version__, coords, layers, mcda
 from geoplan._errors import (
     GeoplanError,
     GeoplanWarning,
@@ -54,7 +54,6 @@ LAYER_ROLES: Final = {
     "facilities": "facility",
     "area": "study area",
 }
-AGGREGATIONS: Final = ("weighted_sum", "topsis", "vikor", "owa")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS: Final = {
     "study",
@@ -642,8 +641,13 @@ def study_from_dict(
         except GeoplanError as exc:
             problems.append(f"study.crs: {exc}")
     method = head.get("method", "weighted_sum")
-    if method not in AGGREGATIONS:
-        problems.append(f"study.method = {method!r}; use one of {list(AGGREGATIONS)!r}.")
+    try:
+        method = mcda.method_name(method)
+        mcda.method_options(
+            method, _table(problems, "study.method_options", head.get("method_options"))
+        )
+    except GeoplanError as exc:
+        problems.append(f"study.method = {method!r}: {exc}")
     top = head.get("top", 10)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         problems.append(f"study.top = {top!r} must be a whole number of sites >= 1.")
