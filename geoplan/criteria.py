@@ -22,7 +22,7 @@ import pandas as pd
 
 from geoplan._errors import CoordinateError, CriterionError
 from geoplan.decay import Decay
-from geoplan.distance import DistanceMetric, StraightLine
+from geoplan.distance import DistanceMetric, Pairs, StraightLine
 
 __all__ = [
     "count_within",
@@ -80,6 +80,22 @@ def _cutoff(metric: DistanceMetric, radius_m: float | None, max_minutes: float |
     if not np.isfinite(value) or value <= 0:
         raise CriterionError(f"{key}={value!r} must be a positive number.")
     return value
+
+
+def _pairs_within(
+    sites: Layer,
+    targets: Layer,
+    metric: DistanceMetric | None,
+    radius_m: float | None,
+    max_minutes: float | None,
+) -> tuple[pd.Index, Pairs]:
+    """The sites' index and every (site, target) pair within the cutoff."""
+    metric = metric or StraightLine()
+    cutoff = _cutoff(metric, radius_m, max_minutes)
+    site_geoms = _site_points(sites)
+    target_geoms = _geoms(targets, "targets")
+    _check_same_crs(site_geoms, target_geoms)
+    return site_geoms.index, metric.within(site_geoms, target_geoms, cutoff)
 
 
 def nearest_target(
@@ -173,14 +189,9 @@ def count_within(
     pandas.Series
         Integer counts aligned to ``sites``.
     """
-    metric = metric or StraightLine()
-    cutoff = _cutoff(metric, radius_m, max_minutes)
-    site_geoms = _site_points(sites)
-    target_geoms = _geoms(targets, "targets")
-    _check_same_crs(site_geoms, target_geoms)
-    pairs = metric.within(site_geoms, target_geoms, cutoff)
-    counts = np.bincount(pairs.site, minlength=len(site_geoms))
-    return pd.Series(counts, index=site_geoms.index, name="count", dtype="int64")
+    index, pairs = _pairs_within(sites, targets, metric, radius_m, max_minutes)
+    counts = np.bincount(pairs.site, minlength=len(index))
+    return pd.Series(counts, index=index, name="count", dtype="int64")
 
 
 def sum_within(
@@ -237,14 +248,9 @@ def sum_within(
             f"A distance decay must fall with distance; got direction 'higher' for {decay.kind!r}. "
             "Use direction = 'lower'."
         )
-    metric = metric or StraightLine()
-    cutoff = _cutoff(metric, radius_m, max_minutes)
-    site_geoms = _site_points(sites)
-    target_geoms = _geoms(targets, "targets")
-    _check_same_crs(site_geoms, target_geoms)
-    pairs = metric.within(site_geoms, target_geoms, cutoff)
+    index, pairs = _pairs_within(sites, targets, metric, radius_m, max_minutes)
     weights = amounts.to_numpy(dtype=np.float64)[pairs.target]
     if decay is not None:
         weights = weights * decay.apply(pairs.distance)
-    sums = np.bincount(pairs.site, weights=weights, minlength=len(site_geoms))
-    return pd.Series(sums, index=site_geoms.index, name=column, dtype="float64")
+    sums = np.bincount(pairs.site, weights=weights, minlength=len(index))
+    return pd.Series(sums, index=index, name=column, dtype="float64")
