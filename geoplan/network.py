@@ -558,16 +558,3 @@ def network_from_streets(
         report=report,
         source=streets.source,
     )
-
-
-def __getattr__(name: str) -> Any:
-    # NetworkMetric and isochrones live in modules that import this one.
-    if name == "NetworkMetric":
-        from geoplan.routing import NetworkMetric
-
-        return NetworkMetric
-    if name == "isochrones":
-        from geoplan.isochrones import isochrones
-
-        return isochrones
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

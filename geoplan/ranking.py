@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 from tqdm.auto import tqdm
 
 from geoplan import coords, mcda
@@ -134,6 +135,22 @@ def _explanations(
     return text.str.rstrip(";")
 
 
+def _unreachable_notes(
+    criterion: Criterion, metric: DistanceMetric, points: gpd.GeoDataFrame, result: pd.DataFrame
+) -> pd.Series:
+    """Why a criterion scored 0 for sites its metric cannot reach ("" elsewhere)."""
+    notes = pd.Series("", index=points.index, dtype=object)
+    reasons = getattr(metric, "reasons", None)
+    if callable(reasons):  # a network metric: sites too far from any street
+        off = reasons(points.geometry)
+        notes[off != ""] = f"{criterion.title}: " + off[off != ""] + "; "
+    unreachable = ~np.isfinite(result[value_column(criterion)].to_numpy(dtype=float))
+    if criterion.kind in ("nearest_distance", "ideal_band"):
+        todo = unreachable & (notes == "").to_numpy()
+        notes[todo] = f"{criterion.title}: unreachable ({metric.label}); "
+    return notes
+
+
 def _criteria_meta(
     criteria: Sequence[Criterion], weights: pd.Series, metrics: Mapping[str, DistanceMetric]
 ) -> list[dict[str, Any]]:
@@ -244,11 +261,7 @@ def score_sites(
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
         frame = frame.join(result)
-        unreachable = ~np.isfinite(result[value_column(c)].to_numpy(dtype=float))
-        if unreachable.any() and c.kind in ("nearest_distance", "ideal_band"):
-            notes[unreachable] = (
-                notes[unreachable] + f"{c.title}: unreachable ({metrics[c.name].label}); "
-            )
+        notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
     scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
     if weights_method in OBJECTIVE_WEIGHTS:
         weights = normalize_weights(OBJECTIVE_WEIGHTS[weights_method](scores))
@@ -302,45 +315,62 @@ def score_sites(
     return ranked
 
 
+_PATH_SUFFIXES: Final = (".osm", ".xml", ".pbf", ".bz2", ".gz", ".graphml")
+
+
+def _network_source(study: Study, source: Any) -> Any:
+    """A path (relative to the study file) for files; place names and bboxes as given."""
+    if isinstance(source, str) and (
+        source.lower().endswith(_PATH_SUFFIXES) or (study.folder / source).exists()
+    ):
+        return (study.folder / source).resolve()
+    return source
+
+
 def _network_metrics(
     study: Study, crs: pyproj.CRS
 ) -> tuple[dict[str, DistanceMetric], dict[int, DistanceMetric]]:
+    """One street network per travel mode, one metric per (mode, unit)."""
     needs = [c for c in study.criteria if c.metric == "network"]
     needs_k = [(i, k) for i, k in enumerate(study.constraints) if k.metric == "network"]
     if not needs and not needs_k:
         return {}, {}
-    from geoplan import network
+    from geoplan.network import load_network
+    from geoplan.routing import NetworkMetric
 
     options = dict(study.network)
-    source = options.pop("source", None)
-    if source is None:
+    if options.get("source") is None:
         raise CriterionError(
             "A criterion uses metric = 'network' but the study has no [network] source; add "
             '[network] source = "city.osm.pbf" (or a place name to download).'
         )
-    if isinstance(source, str) and not any(
-        source.endswith(s) for s in (".osm", ".pbf", ".bz2", ".xml", ".graphml")
-    ):
-        source_value: Any = source
-    else:
-        source_value = (study.folder / str(source)).resolve()
-    max_snap_m = float(options.pop("max_snap_m", 500.0))
-    speeds = options.pop("speeds_kmh", None)
-    cache: dict[tuple[str, str], DistanceMetric] = {}
+    source = _network_source(study, options["source"])
+    margin_m = float(options.get("margin_m", 3000.0))
+    area = (
+        gpd.GeoSeries([shapely.box(*study.bounds())], crs="EPSG:4326").to_crs(crs).buffer(margin_m)
+    )
+    networks: dict[str, Any] = {}
+    metrics: dict[tuple[str, str], DistanceMetric] = {}
 
     def metric_for(mode: str, unit: str) -> DistanceMetric:
-        key = (mode, unit)
-        if key not in cache:
-            net = network.load_network(
-                source_value,
+        if mode not in networks:
+            networks[mode] = load_network(
+                source,
                 mode=mode,
                 crs=crs,
-                area=study.bounds(),
-                speeds_kmh=speeds,
+                area=area,
+                speeds_kmh=options.get("speeds_kmh"),
                 cache_dir=options.get("cache_dir"),
             )
-            cache[key] = network.NetworkMetric(net, unit=unit, max_snap_m=max_snap_m)
-        return cache[key]
+        if (mode, unit) not in metrics:
+            metrics[(mode, unit)] = NetworkMetric(
+                networks[mode],
+                unit=unit,
+                max_snap_m=float(options.get("max_snap_m", 500.0)),
+                access_speed_kmh=options.get("access_speed_kmh"),
+                entrance_m=float(options.get("entrance_m", 25.0)),
+            )
+        return metrics[(mode, unit)]
 
     by_criterion = {c.name: metric_for(str(c.mode), c.unit) for c in needs}
     by_constraint = {i: metric_for(str(k.mode), k.unit) for i, k in needs_k}

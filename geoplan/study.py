@@ -36,10 +36,11 @@ from geoplan._errors import (
     LayerNotFoundError,
     StudyError,
 )
+from geoplan.ahp import ahp_weights, group_ahp
 from geoplan.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.decay import decay_problems, make_decay
 from geoplan.scoring import CRITERION_KINDS, METRICS, MODES, Criterion
-from geoplan.weights import ahp_weights, group_ahp, normalize_weights
+from geoplan.weights import normalize_weights
 
 __all__ = ["Study", "load_study", "study_from_dict"]
 
@@ -106,9 +107,19 @@ _CONSTRAINT_KEYS: Final = {
     "label",
     "metric",
     "mode",
+    "unit",
 }
 _GRID_KEYS: Final = {"cell_m", "shape", "area"}
 _OUTPUT_KEYS: Final = {"dir", "table", "map", "top"}
+_NETWORK_KEYS: Final = {
+    "source",
+    "max_snap_m",
+    "speeds_kmh",
+    "cache_dir",
+    "margin_m",
+    "entrance_m",
+    "access_speed_kmh",
+}
 
 
 @dataclass
@@ -469,7 +480,8 @@ def _constraints(
         if kind not in CONSTRAINT_KINDS:
             problems.append(f"{where}.kind = {kind!r}; use one of {list(CONSTRAINT_KINDS)!r}.")
             continue
-        metric, mode, unit = _distance_options(problems, where, spec)
+        defaults = {"unit": "min"} if "max_minutes" in spec else {}
+        metric, mode, unit = _distance_options(problems, where, {**defaults, **spec})
         layer = spec.get("layer")
         limit: float | None = None
         if kind in ("outside", "min_distance", "max_distance") and layer not in layer_names:
@@ -675,6 +687,15 @@ def study_from_dict(
     criteria_list = _criteria(raw, layer_names, problems)
     constraint_list = _constraints(raw, layer_names, problems)
     _check_columns(study_layers, criteria_list, constraint_list, problems)
+    network = _table(problems, "network", raw.get("network"))
+    problems.unknown("network", network, _NETWORK_KEYS)
+    problems.unknown("outputs", _table(problems, "outputs", raw.get("outputs")), _OUTPUT_KEYS)
+    if any(c.metric == "network" for c in criteria_list) and "source" not in network:
+        problems.append(
+            'A criterion uses metric = "network" but there is no [network] source; add '
+            '[network] source = "changzhou.osm.pbf" (a local OpenStreetMap extract, clipped to '
+            "the study area) or a place name to download."
+        )
     weights_spec = _table(problems, "weights", raw.get("weights"))
     if criteria_list and not problems:
         criteria_list = _resolve_weights(weights_spec, criteria_list, problems)
@@ -696,7 +717,7 @@ def study_from_dict(
         layer_sources=sources,
         outputs=_table(problems, "outputs", raw.get("outputs")),
         map_options=_table(problems, "map", raw.get("map")),
-        network=_table(problems, "network", raw.get("network")),
+        network=network,
         weights_spec=weights_spec,
         top=int(top),
     )
