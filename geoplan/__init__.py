@@ -26,6 +26,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 from geoplan._errors import (
+    BrowserNotFoundError,
     ConsistencyError,
     CoordinateError,
     CriterionError,
@@ -91,7 +92,7 @@ _LAZY: dict[str, str] = {
     "robustness_summary": "robustness",
     "load_network": "network",
     "NetworkMetric": "routing",
-    "isochrones": "isochrones",
+    "isochrones": "isochrone",
     "make_map": "maps",
     "save_map": "maps",
     "save_png": "snapshot",

@@ -14,7 +14,7 @@ as directed ``arcs``.  Edge lengths are great-circle metres (as osmnx's
 
 :class:`NetworkMetric` (defined in :mod:`geoplan.routing`, importable from
 here) measures distances and times on it for the criteria, and
-:func:`isochrones` (:mod:`geoplan.isochrones`) draws reachable areas.
+:func:`isochrones` (:mod:`geoplan.isochrone`) draws reachable areas.
 """
 
 from __future__ import annotations

@@ -430,7 +430,7 @@ def test_unreachable_and_far_sites(shanghai_osm: Path) -> None:
 
 
 def test_isochrones_contain_exactly_the_reachable_nodes(shanghai_osm: Path) -> None:
-    from geoplan.isochrones import isochrones, reachable_pieces, travel_minutes_from
+    from geoplan.isochrone import isochrones, reachable_pieces, travel_minutes_from
 
     net = load_network(shanghai_osm, mode="walk")
     points = random_sites(net, 2, seed=7, spread_m=20.0)
@@ -536,7 +536,7 @@ def test_reasons_for_sites_off_the_network(shanghai_osm: Path) -> None:
 
 
 def test_area_as_layer_and_isochrone_errors(shanghai_osm: Path) -> None:
-    from geoplan.isochrones import isochrones
+    from geoplan.isochrone import isochrones
 
     full = load_network(shanghai_osm, mode="walk")
     centre = shapely.Point(float(np.median(full.lon)), float(np.median(full.lat)))
