@@ -12,8 +12,8 @@ is one straight segment (an ``edge``), travelled in the directions it allows
 as directed ``arcs``.  Edge lengths are great-circle metres (as osmnx's
 ``length``); travel minutes come from the mode's speeds.
 
-:class:`NetworkMetric` (defined in :mod:`geoplan.routing`, importable from
-here) measures distances and times on it for the criteria, and
+:class:`~geoplan.routing.NetworkMetric` (in :mod:`geoplan.routing`)
+measures distances and times on it for the criteria, and
 :func:`isochrones` (:mod:`geoplan.isochrone`) draws reachable areas.
 """
 
