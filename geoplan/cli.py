@@ -22,10 +22,10 @@ import pandas as pd
 
 from geoplan import __version__, datasets, outputs
 from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError, WeightsError
+from geoplan.ahp import ahp_weights, group_ahp
 from geoplan.layers import read_layer
 from geoplan.ranking import rank_sites
 from geoplan.study import Study, load_study
-from geoplan.weights import ahp_weights, group_ahp
 
 logger = logging.getLogger("geoplan")
 
@@ -396,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 1 for a geoplan error, 2 for a usage error.
     """
+    saved = (logger.handlers[:], logger.level, warnings.showwarning)
     try:
         cli.main(
             args=list(argv) if argv is not None else None,
@@ -419,4 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             err=True,
         )
         return 1
+    finally:  # leave the caller's logging and warnings as they were
+        logger.handlers[:], warnings.showwarning = saved[0], saved[2]
+        logger.setLevel(saved[1])
     return 0
