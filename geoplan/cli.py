@@ -420,6 +420,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             err=True,
         )
         return 1
+    except Exception as exc:  # a bug in geoplan or a library: still one line, details with -vv
+        logger.debug("unexpected failure", exc_info=True)
+        click.echo(
+            f"error: unexpected {type(exc).__name__}: {exc}. This is a bug in geoplan or a "
+            "library it uses; run again with -vv for the traceback and report it.",
+            err=True,
+        )
+        return 1
     finally:  # leave the caller's logging and warnings as they were
         logger.handlers[:], warnings.showwarning = saved[0], saved[2]
         logger.setLevel(saved[1])
