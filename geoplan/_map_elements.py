@@ -97,7 +97,8 @@ class SitesLayer(_GeoJsonLayer):
     The feature properties are compact (``n`` name, ``s`` score, ``r`` rank,
     ``e`` eligible, ``x`` reason, ``v``/``c``/``w`` raw values, scores and
     contributions per criterion, ``a`` attributes, ``pk``/``st`` nearest park
-    and station, ``ex`` explanation, ``no`` notes); ``meta`` says what they mean.
+    and station, ``ex`` explanation, ``no`` notes, ``rb`` robustness sentence
+    when the table has one); ``meta`` says what they mean.
     """
 
     _template = Template(

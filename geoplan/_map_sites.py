@@ -55,6 +55,14 @@ _COMPUTED: Final = frozenset(
         "nearest_park_m",
         "nearest_station_name",
         "nearest_station_m",
+        # added by geoplan.robustness.add_robustness; the popup shows the sentence
+        "robustness",
+        "p_top_k",
+        "median_rank",
+        "rank_p05",
+        "rank_p95",
+        "rank_best",
+        "rank_worst",
     }
 )
 #: How the popups write criterion units (others as they are).
@@ -146,6 +154,7 @@ def _site_features(
     ranks = frame["rank"].tolist()
     eligible = frame["eligible"].to_numpy(dtype=bool)
     reasons, notes, explanations = column("reason"), column("notes"), column("explanation")
+    robustness = column("robustness")
     values = [frame[c.value_column].tolist() for c in criteria]
     crit_scores = [numbers(c.score_column) for c in criteria]
     contribs = [numbers(c.contrib_column) for c in criteria]
@@ -196,6 +205,9 @@ def _site_features(
         note = _text(notes[i])
         if note is not None:
             props["no"] = note
+        robust = _text(robustness[i]) if eligible[i] else None
+        if robust is not None:
+            props["rb"] = robust
         if coords is not None:
             geometry: dict[str, Any] = {
                 "type": "Point",

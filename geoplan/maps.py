@@ -13,8 +13,10 @@ What the map shows
   sites carry their rank number; ineligible sites are grey and say why on
   hover.  A click opens the score breakdown: each criterion's raw value with
   its unit, its 0-1 score, weight and contribution; the nearest industrial
-  park and metro station with distances; the site's own attributes; all
-  labels in Chinese and English.  The popup is built in the browser from
+  park and metro station with distances; the site's own attributes; when
+  the table has a ``robustness`` column (:func:`geoplan.robustness.add_robustness`,
+  ``geoplan rank --robustness``), how often the site stays near the top under
+  other weightings; all labels in Chinese and English.  The popup is built in the browser from
   compact per-site properties, and every string is HTML-escaped there.
 * **Context layers**: industrial parks (polygons or points, with jobs), metro
   stations in their lines' colours, station-area rings (500 m and 800 m by

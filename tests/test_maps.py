@@ -231,6 +231,38 @@ def test_site_properties_carry_the_breakdown(ranked):
     assert props_bad["x"] == bad["reason"]
 
 
+def test_popups_show_robustness_when_the_table_has_it(tmp_path, ranked):
+    """add_robustness's sentence reaches the eligible sites' properties; its numbers stay out."""
+    from geoplan.robustness import add_robustness
+
+    plain, _ = sites_data(make_map(ranked, basemap="none"))
+    assert not any("rb" in f["properties"] for f in plain["features"])
+    robust = add_robustness(ranked, draws=300, top_k=5)
+    m = make_map(robust, basemap="none")
+    data, meta = sites_data(m)
+    by_name = {f["properties"]["n"]: f["properties"] for f in data["features"]}
+    for row in robust.itertuples():
+        props = by_name[f"{row.name_zh} / {row.name}"]
+        if row.eligible:
+            assert props["rb"] == row.robustness
+            assert props["rb"].startswith("in the top 5 in ")
+        else:
+            assert "rb" not in props
+    added = {"robustness", "p_top_k", "median_rank", "rank_p05", "rank_p95", "rank_best"}
+    assert not added & {a["key"] for a in meta["attrs"]}, "shown as the robustness line only"
+    page = map_html(m)
+    assert "稳健性 Robustness" in page
+    assert in_page(robust.iloc[0]["robustness"], page)
+    # also from a file written by `geoplan rank --robustness`, and escaped like any string
+    evil = "<img src=y onerror=alert('robust')>"
+    robust.loc[robust.index[0], "robustness"] = evil
+    path = tmp_path / "ranked.gpkg"
+    robust.to_file(path, driver="GPKG")
+    back_page = map_html(make_map(gpd.read_file(path), basemap="none"))
+    assert evil not in back_page
+    assert _js_json(evil)[1:-1] in back_page and "\\u003cimg src=y" in back_page
+
+
 def test_coordinates_rounded_to_six_decimals(ranked):
     data, _ = sites_data(make_map(ranked, basemap="none"))
     for feature in data["features"]:

@@ -117,7 +117,9 @@ def _open(browser: Any, path: Path, fragment: str = "") -> Iterator[Page]:
 
 @pytest.fixture(scope="module")
 def ranked() -> Any:
-    return synthetic_ranked()
+    from geoplan.robustness import add_robustness
+
+    return add_robustness(synthetic_ranked(), draws=300, top_k=5)
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +177,7 @@ def test_popup_shows_the_breakdown(page: Page, ranked: Any) -> None:
     assert "最近产业园区" in text and "Nearest station" in text
     assert f"{int(best['capacity']):,}" in text
     assert page.js("document.querySelectorAll('.gp-tbl tbody tr').length") == len(CRITERIA)
+    assert f"稳健性 Robustness: {best['robustness']}" in text
 
 
 def test_ineligible_site_tooltip_gives_the_reason(page: Page) -> None:

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geoplan._errors import CriterionError, WeightsError
+from geoplan.ahp import ahp_weights
 from geoplan.mcda import METHODS, aggregate, owa, topsis, topsis_table, vikor, weighted_sum
-from geoplan.weights import ahp_weights
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -67,6 +67,9 @@ window.geoplanSitesKit = function (meta) {
     if (p.e === 1) {
       h.push("<div class=\"gp-pop-s\">总分 Score <b>" + fixed(p.s, 3) + "</b> · 排名 Rank <b>"
         + esc(p.r) + "</b> / " + esc(meta.nEligible) + "</div>");
+      if (p.rb) {
+        h.push("<div class=\"gp-pop-s gp-pop-rb\">稳健性 Robustness: " + esc(p.rb) + "</div>");
+      }
     } else {
       h.push("<div class=\"gp-pop-s gp-bad\">不符合条件 Ineligible: " + esc(p.x || "—")
         + "<br><span class=\"gp-muted\">若符合条件，总分 Score if eligible: "
