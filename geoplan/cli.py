@@ -88,17 +88,23 @@ def _print_top(ranked: gpd.GeoDataFrame, top: int) -> None:
 
 
 def _study_sidecar(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.study.toml")
+    """The effective study beside a table: ``ranked.gpkg`` -> ``ranked.gpkg.study.toml``."""
+    return path.with_name(f"{path.name}.study.toml")
+
+
+def _check_outputs(*paths: Path | None, force: bool) -> None:
+    """Refuse before any work is done if an output exists (without --force) or cannot be written."""
+    for path in paths:
+        if path is not None:
+            outputs.check_output_path(path, force=force)
 
 
 def _write_result(ranked: gpd.GeoDataFrame, study: Study, out: Path, *, force: bool) -> list[Path]:
-    """Write the table and the effective study beside it; both or neither are replaced."""
-    sidecar = _study_sidecar(out)
-    outputs.check_output_path(out, force=force)
-    outputs.check_output_path(sidecar, force=force)
-    written = [outputs.write_layer(ranked, out, force=force, layer_name="ranked_sites")]
-    written.append(outputs.write_text(study.to_toml(), sidecar, force=force))
-    return written
+    """Write the table and the effective study beside it."""
+    return [
+        outputs.write_layer(ranked, out, force=force, layer_name="ranked_sites"),
+        outputs.write_text(study.to_toml(), _study_sidecar(out), force=force),
+    ]
 
 
 def _map_options(study: Study | None, basemap: str | None, offline: bool | None) -> dict[str, Any]:
@@ -110,23 +116,17 @@ def _map_options(study: Study | None, basemap: str | None, offline: bool | None)
     return options
 
 
-def _write_map(
-    ranked: gpd.GeoDataFrame,
-    study: Study | None,
-    path: Path,
-    *,
-    force: bool,
-    options: dict[str, Any],
-    png: Path | None = None,
-) -> list[Path]:
+def _map_page(ranked: gpd.GeoDataFrame, study: Study | None, options: dict[str, Any]) -> str:
+    """The map's HTML, rendered in memory (so a bad option fails before anything is written)."""
     from geoplan import maps
 
+    options = dict(options)
     offline = bool(options.pop("offline", True))
-    outputs.check_output_path(path, force=force)
-    if png is not None:
-        outputs.check_output_path(png, force=force)
-    m = maps.make_map(ranked, study, **maps.map_kwargs(options))
-    written = [maps.save_map(m, path, offline=offline, force=force)]
+    return maps.map_html(maps.make_map(ranked, study, **maps.map_kwargs(options)), offline=offline)
+
+
+def _write_map(page: str, path: Path, png: Path | None, *, force: bool) -> list[Path]:
+    written = [outputs.write_text(page, path, force=force)]
     if png is not None:
         from geoplan import snapshot
 
@@ -174,20 +174,24 @@ def rank(
     draws: int | None,
 ) -> None:
     """Score and rank the candidate sites of STUDY and write the ranked table."""
+    if map_path is None and (basemap is not None or offline is not None):
+        raise click.UsageError("--basemap and --offline/--online go with --map PATH.")
     study = load_study(study_path)
     if out is None:
         folder = study.folder / str(study.outputs.get("dir", "outputs"))
         out = folder / str(study.outputs.get("table", "ranked.gpkg"))
+    _check_outputs(out, _study_sidecar(out), map_path, force=force)
     ranked = rank_sites(study, progress=not ctx.obj["quiet"])
     if draws:
         from geoplan.robustness import add_robustness
 
         ranked = add_robustness(ranked, draws=draws, top_k=top or study.top)
-    written = _write_result(ranked, study, out, force=force)
+    page = None
     if map_path is not None:
-        written += _write_map(
-            ranked, study, map_path, force=force, options=_map_options(study, basemap, offline)
-        )
+        page = _map_page(ranked, study, _map_options(study, basemap, offline))
+    written = _write_result(ranked, study, out, force=force)
+    if page is not None and map_path is not None:
+        written += _write_map(page, map_path, None, force=force)
     _print_top(ranked, top or study.top)
     for path in written:
         click.echo(f"wrote {path}")
@@ -225,25 +229,29 @@ def map_command(
 ) -> None:
     """Draw the interactive map of a ranked table (RESULT from `geoplan rank`).
 
-    The effective study written beside RESULT (RESULT.study.toml) supplies the
+    The effective study written beside RESULT (RESULT.study.toml, e.g. ranked.gpkg.study.toml) supplies the
     context layers, labels and [map] options when it is there.
     """
+    _check_outputs(out, png, force=force)
     ranked = _read_result(result)
     sidecar = _study_sidecar(result)
     study = load_study(sidecar) if sidecar.is_file() else None
     if study is None:
-        logger.warning(
+        logger.info(
             "no %s beside the table; drawing the sites without context layers", sidecar.name
         )
-    options = _map_options(study, basemap, offline)
-    for path in _write_map(ranked, study, out, force=force, options=options, png=png):
+    page = _map_page(ranked, study, _map_options(study, basemap, offline))
+    for path in _write_map(page, out, png, force=force):
         click.echo(f"wrote {path}")
 
 
 def _read_judgements(path: Path) -> Any:
     """A pairwise matrix (square, names in the header and first column) or a judgement list."""
     if not path.is_file():
-        raise LayerNotFoundError(f"Comparison file {str(path)!r} does not exist.")
+        raise LayerNotFoundError(
+            f"Comparison file {str(path)!r} does not exist; give a CSV with a square comparison "
+            "matrix or one judgement per line (A,B,3)."
+        )
     table = pd.read_csv(path, encoding="utf-8-sig", index_col=0, dtype=str)
     names = [str(c) for c in table.columns]
     if names == [str(i) for i in table.index]:
@@ -310,8 +318,8 @@ def weights_ahp(files: tuple[Path, ...], max_cr: float, warn_only: bool) -> None
         click.echo("\nEach official (consistency ratio, departure from the group):")
         click.echo(group.members.round(3).to_string())
         found = group.weights
-    pairs = ", ".join(f"{name} = {value:.4f}" for name, value in found.items())
-    click.echo(f"\nFor the study file: {pairs}")
+    click.echo("\nFor the study file (replace the criteria's weight = ... keys):")
+    click.echo("\n".join(f"#   {name}: weight = {value:.4f}" for name, value in found.items()))
 
 
 @cli.command()
@@ -330,13 +338,15 @@ def _demo_may_replace(path: Path) -> bool:
     """Demo outputs carry geoplan's marker; anything else is a user's file."""
     if not path.exists():
         return True
-    probe = _study_sidecar(path) if path.suffix != ".html" else path
-    if probe == path and path.suffix == ".html":
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
-            return "geoplan" in handle.read(4096)
-    return (
-        probe.exists() and DEMO_MARKER in probe.read_text(encoding="utf-8", errors="replace")[:400]
-    )
+
+    def head(file: Path, size: int) -> str:
+        with file.open("r", encoding="utf-8", errors="replace") as handle:
+            return handle.read(size)
+
+    if path.suffix == ".html":
+        return "geoplan" in head(path, 4096)
+    probe = path if path.name.endswith(".study.toml") else _study_sidecar(path)
+    return probe.exists() and DEMO_MARKER in head(probe, 400)
 
 
 @cli.command()
@@ -364,20 +374,20 @@ def demo(ctx: click.Context, out_dir: Path, map_path: Path, force: bool) -> None
     way is left alone unless --force is given.
     """
     study = load_study(datasets.get_path("changzhou"))
-    ranked = rank_sites(study, progress=not ctx.obj["quiet"])
-    targets = [out_dir / "ranked.gpkg", out_dir / "ranked.csv", map_path]
-    for path in targets:
+    tables = [out_dir / "ranked.gpkg", out_dir / "ranked.csv"]
+    for path in [*tables, *(_study_sidecar(t) for t in tables), map_path]:
         if not force and not _demo_may_replace(path):
             raise OutputExistsError(
                 f"{str(path)!r} exists and was not written by geoplan; move it away or pass "
                 "--force to replace it."
             )
+    _check_outputs(*tables, map_path, force=True)
+    ranked = rank_sites(study, progress=not ctx.obj["quiet"])
+    page = _map_page(ranked, study, _map_options(study, None, True))
     written: list[Path] = []
-    for table in targets[:2]:
+    for table in tables:
         written += _write_result(ranked, study, table, force=True)
-    written += _write_map(
-        ranked, study, map_path, force=True, options=_map_options(study, None, True)
-    )
+    written += _write_map(page, map_path, None, force=True)
     _print_top(ranked, study.top)
     for path in written:
         click.echo(f"wrote {path}")
@@ -406,8 +416,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         return 1
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "geoplan"
+        click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except GeoplanError as exc:
         if logger.isEnabledFor(logging.DEBUG):

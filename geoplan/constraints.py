@@ -140,8 +140,12 @@ def _min_distance(
     ).sort_values(["site", "d"])
     first = frame.drop_duplicates("site")
     reasons.iloc[first["site"].to_numpy()] = [
-        f"{_fmt(d, metric.unit)} from {label} '{names[t]}', closer than its "
-        f"{_fmt(limits[t], metric.unit)} protection distance"
+        (
+            f"inside {label} '{names[t]}'"
+            if d == 0
+            else f"{_fmt(d, metric.unit)} from {label} '{names[t]}'"
+        )
+        + f", closer than its {_fmt(limits[t], metric.unit)} protection distance"
         for t, d in zip(first["target"], first["d"], strict=True)
     ]
     return reasons

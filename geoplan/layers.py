@@ -11,6 +11,7 @@ failing with a :class:`~geoplan.GeoplanError` or warning with a
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import warnings
@@ -326,6 +327,19 @@ def check_bounds(
     return count
 
 
+def _similar_files(path: Path) -> str:
+    """A hint naming files with similar names in the same folder."""
+    if not path.parent.is_dir():
+        return f" The folder {str(path.parent)!r} does not exist either."
+    names = [p.name for p in path.parent.iterdir() if p.is_file()]
+    close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.5)
+    return (
+        f" Did you mean {close!r}?"
+        if close
+        else " Check the path (relative paths start from the study file's folder)."
+    )
+
+
 def read_layer(
     path: str | Path,
     *,
@@ -372,12 +386,7 @@ def read_layer(
     """
     path = Path(path)
     if not path.exists():
-        hint = (
-            f" Files there: {sorted(p.name for p in path.parent.iterdir())[:8]!r}."
-            if (path.parent.is_dir())
-            else ""
-        )
-        raise LayerNotFoundError(f"Layer file {str(path)!r} does not exist.{hint}")
+        raise LayerNotFoundError(f"Layer file {str(path)!r} does not exist.{_similar_files(path)}")
     if path.is_dir() and path.suffix.lower() != ".gdb":
         raise LayerReadError(f"{str(path)!r} is a folder; give the path of a layer file.")
     suffix = path.suffix.lower()

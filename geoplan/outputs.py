@@ -109,8 +109,8 @@ def atomic_path(path: str | Path, *, force: bool = False) -> Iterator[Path]:
         )
     except OSError as exc:
         raise OutputWriteError(
-            f"Cannot write in {str(final.parent)!r} ({exc.strerror}). Choose a folder you can "
-            "write to."
+            f"Cannot create files in {str(final.parent)!r} (the system said: {exc.strerror}). "
+            "Choose a folder you can write to."
         ) from exc
     os.close(handle)
     temp = Path(name)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from geoplan import coords, mcda
 from geoplan._errors import CriterionError, GeoplanError
@@ -133,6 +133,27 @@ def _explanations(
         text = text + part
     logger.debug("explained %d sites", total)
     return text.str.rstrip(";")
+
+
+def _aggregate(
+    scores: pd.DataFrame,
+    weights: pd.Series,
+    eligible: pd.Series,
+    method: str,
+    options: Mapping[str, Any],
+) -> pd.Series:
+    """Total scores; eligible sites are compared only with each other.
+
+    Relative methods (TOPSIS, VIKOR) take their ideal points from the sites
+    they are given, so eligible sites are aggregated among themselves and an
+    excluded site can never change the ranking; excluded sites get the value
+    they would have among all candidates, for information.
+    """
+    total = mcda.aggregate(scores, weights, method=method, **dict(options))
+    if eligible.all() or not eligible.any():
+        return total
+    among_eligible = mcda.aggregate(scores[eligible], weights, method=method, **dict(options))
+    return among_eligible.reindex(scores.index).where(eligible, total)
 
 
 def _unreachable_notes(
@@ -262,14 +283,6 @@ def score_sites(
         result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
         frame = frame.join(result)
         notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
-    scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
-    if weights_method in OBJECTIVE_WEIGHTS:
-        weights = normalize_weights(OBJECTIVE_WEIGHTS[weights_method](scores))
-        logger.info("%s weights from the scores: %s", weights_method, weights.round(3).to_dict())
-    for c in criteria:
-        frame[contrib_column(c)] = weights[c.name] * frame[score_column(c)]
-    frame["score"] = mcda.aggregate(scores, weights, method=method, **dict(method_options or {}))
-
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
     reasons = check_constraints(
         points,
@@ -281,7 +294,16 @@ def score_sites(
         metrics=constraint_metrics,
         name_columns=name_columns,
     )
-    frame["eligible"] = reasons == ""
+    eligible = reasons == ""
+    scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
+    if weights_method in OBJECTIVE_WEIGHTS:
+        basis = scores[eligible] if eligible.sum() > 1 else scores
+        weights = normalize_weights(OBJECTIVE_WEIGHTS[weights_method](basis))
+        logger.info("%s weights from the scores: %s", weights_method, weights.round(3).to_dict())
+    for c in criteria:
+        frame[contrib_column(c)] = weights[c.name] * frame[score_column(c)]
+    frame["score"] = _aggregate(scores, weights, eligible, method, method_options or {})
+    frame["eligible"] = eligible
     frame["reason"] = reasons
     frame["rank"] = (
         frame["score"].where(frame["eligible"]).rank(method="min", ascending=False).astype("Int64")

@@ -37,7 +37,9 @@ def test_rank_writes_each_format_and_the_effective_study(
     assert code == 0, err
     assert "Manbai Future Talent Community" in stdout or "C0" in stdout
     assert (
-        (tmp_path / "ranked.study.toml").read_text(encoding="utf-8").startswith("# Effective study")
+        (tmp_path / f"ranked{suffix}.study.toml")
+        .read_text(encoding="utf-8")
+        .startswith("# Effective study")
     )
     table = (
         pd.read_csv(out)
@@ -62,7 +64,7 @@ def test_refuses_to_overwrite_without_force(
     assert err.count("\n") == 1 and err.startswith("error: ") and "--force" in err
     assert "Traceback" not in err
     assert _digest(out) == before
-    assert not (tmp_path / "ranked.study.toml").exists()
+    assert not (tmp_path / "ranked.csv.study.toml").exists()
     code, _, err = _main(capsys, "-q", "rank", str(sample_study_path), "--out", str(out), "--force")
     assert code == 0, err
     assert _digest(out) != before
@@ -79,7 +81,9 @@ def test_unwritable_folder(
         target = (locked if not os.access(locked, os.W_OK) else Path("/proc")) / "r.gpkg"
         code, _, err = _main(capsys, "-q", "rank", str(sample_study_path), "--out", str(target))
         assert code == 1
-        assert err.startswith("error: ") and ("not writable" in err or "Cannot write in" in err)
+        assert err.startswith("error: ") and (
+            "not writable" in err or "Cannot create files in" in err
+        )
     finally:
         locked.chmod(0o700)
 
@@ -205,7 +209,7 @@ def test_demo_writes_outputs_and_regenerates_only_its_own(
     for name in (
         "outputs/changzhou/ranked.gpkg",
         "outputs/changzhou/ranked.csv",
-        "outputs/changzhou/ranked.study.toml",
+        "outputs/changzhou/ranked.gpkg.study.toml",
         "maps/changzhou.html",
     ):
         assert (tmp_path / name).is_file(), name
@@ -213,7 +217,7 @@ def test_demo_writes_outputs_and_regenerates_only_its_own(
     code, _, err = _main(capsys, "-q", "demo")  # its own outputs: regenerated
     assert code == 0, err
     mine = tmp_path / "outputs" / "changzhou" / "ranked.csv"
-    (tmp_path / "outputs" / "changzhou" / "ranked.study.toml").unlink()
+    (tmp_path / "outputs" / "changzhou" / "ranked.csv.study.toml").unlink()
     mine.write_text("a user's own table\n", encoding="utf-8")
     code, _, err = _main(capsys, "-q", "demo")
     assert code == 1 and "was not written by geoplan" in err
@@ -262,3 +266,49 @@ def test_rank_with_robustness(
     top = table[table["rank"] == 1].iloc[0]
     assert 0 < top["p_top_k"] <= 1
     assert "in the top 5 in" in top["robustness"]
+
+
+def test_a_failing_map_writes_nothing(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    existing = tmp_path / "map.html"
+    existing.write_text("an official's annotated map", encoding="utf-8")
+    code, _, err = _main(
+        capsys,
+        "-q",
+        "rank",
+        str(sample_study_path),
+        "--out",
+        str(tmp_path / "r.gpkg"),
+        "--map",
+        str(existing),
+    )
+    assert code == 1 and "map.html" in err
+    code, _, err = _main(
+        capsys,
+        "-q",
+        "rank",
+        str(sample_study_path),
+        "--out",
+        str(tmp_path / "r.gpkg"),
+        "--map",
+        str(tmp_path / "new.html"),
+        "--basemap",
+        "googl",
+    )
+    assert code == 1 and "googl" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+    assert existing.read_text(encoding="utf-8") == "an official's annotated map"
+    code, _, err = _main(capsys, "rank", str(sample_study_path), "--basemap", "none")
+    assert code == 2 and err.startswith("error: --basemap") and err.count("\n") == 1
+
+
+def test_each_table_has_its_own_effective_study(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    for suffix in (".gpkg", ".csv"):
+        code, _, err = _main(
+            capsys, "-q", "rank", str(sample_study_path), "--out", str(tmp_path / f"r{suffix}")
+        )
+        assert code == 0, err
+    assert (tmp_path / "r.gpkg.study.toml").is_file() and (tmp_path / "r.csv.study.toml").is_file()

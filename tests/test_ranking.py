@@ -179,3 +179,20 @@ def test_inputs_untouched(study: gp.Study) -> None:
     gp.rank_sites(study)
     for name, layer in study.layers.items():
         pd.testing.assert_frame_equal(pd.DataFrame(layer), pd.DataFrame(before[name]))
+
+
+@pytest.mark.parametrize("method", ["topsis", "vikor"])
+def test_excluded_sites_never_change_a_relative_ranking(study: gp.Study, method: str) -> None:
+    ranked = gp.score_sites(
+        study.layers["candidates"],
+        study.layers,
+        study.criteria,
+        constraints=study.constraints,
+        metric_crs="EPSG:4549",
+        method=method,
+    )
+    eligible = ranked[ranked["eligible"]]
+    names = [c.name for c in study.criteria]
+    scores = eligible[[f"score__{n}" for n in names]].set_axis(names, axis=1)
+    alone = gp.aggregate(scores, study.weights, method=method)
+    np.testing.assert_allclose(eligible["score"], alone, rtol=1e-12)
