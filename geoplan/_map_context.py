@@ -44,10 +44,10 @@ _EXTRA_LINE_COLORS: Final = ("#2e7d32", "#8e24aa", "#f9a825", "#00838f", "#6d4c4
 _OTHER_LINE_COLOR: Final = "#546e7a"
 _FACILITY_COLORS: Final = (
     "#d81b60",
-    "#f4511e",
+    "#00acc1",
     "#8e24aa",
     "#6d4c41",
-    "#fb8c00",
+    "#fdd835",
     "#c0ca33",
     "#00897b",
 )

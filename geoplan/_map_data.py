@@ -110,7 +110,7 @@ def _num(value: object, digits: int | None = None) -> float | int | str | None:
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
     if digits is None:
-        digits = 1 if abs(x) >= 100 else 3
+        digits = 2 if abs(x) >= 100 else 3  # the popup rounds again: avoid double rounding
     rounded = round(x, digits)
     if rounded == int(rounded) and abs(rounded) < 2**53:
         return int(rounded)

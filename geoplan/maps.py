@@ -110,14 +110,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-DEFAULT_SCORE_COLORS: Final = (
-    "#ffffcc",
-    "#c7e9b4",
-    "#7fcdbb",
-    "#41b6c4",
-    "#1d91c0",
-    "#225ea8",
-    "#0c2c84",
+DEFAULT_SCORE_COLORS: Final = (  # ColorBrewer YlGn: apart from metro blue/orange and park purple
+    "#ffffe5",
+    "#d9f0a3",
+    "#addd8e",
+    "#78c679",
+    "#41ab5d",
+    "#238443",
+    "#005a32",
 )
 #: Where the map opens before it is fitted to the sites (Changzhou).
 _DEFAULT_CENTER: Final = (31.78, 119.97)
