@@ -386,6 +386,55 @@ def test_snapping_is_exact_and_beats_node_snapping(shanghai_osm: Path) -> None:
     assert node_route > 2 * true_m
 
 
+@pytest.mark.parametrize(
+    ("neighbours", "more", "parallel_from", "n_sites"),
+    [
+        (8, 24, 2_500, 12_000),
+        (1, 2, 2_500, 12_000),
+        (2, 3, 10**9, 12_000),
+        (4, 10**6, 10**9, 400),
+        (10**6, 24, 10**9, 400),
+    ],
+    ids=["default-threads", "radius-round", "second-round", "whole-tree-2nd", "whole-tree-1st"],
+)
+def test_snapping_every_round_is_exact(
+    shanghai_osm: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    neighbours: int,
+    more: int,
+    parallel_from: int,
+    n_sites: int,
+) -> None:
+    """Each round of :meth:`SnapIndex.query` (first k, second k, radius query,
+    threaded chunks) finds the brute-force nearest segment, near and far."""
+    import geoplan.snapping as snapping
+
+    monkeypatch.setattr(snapping, "_SNAP_NEIGHBOURS", neighbours)
+    monkeypatch.setattr(snapping, "_SNAP_MORE", more)
+    monkeypatch.setattr(snapping, "_PARALLEL_FROM", parallel_from)
+    net = load_network(shanghai_osm, mode="walk")
+    rng = np.random.default_rng(11)
+    pick = rng.integers(0, net.n_nodes, n_sites)
+    xy = np.column_stack([net.x[pick], net.y[pick]])
+    xy += rng.normal(0, 1, xy.shape) * rng.choice([2.0, 60.0, 600.0], (len(xy), 1))
+    xy[:50] = np.column_stack([net.x[:50], net.y[:50]])  # on nodes: ties between segments
+    xy[50] = np.nan  # missing
+    snapped = snapping.snap_points(net, xy)
+    lines = net.lines(np.arange(net.n_edges))
+    ok = np.isfinite(xy).all(axis=1)
+    _, brute = shapely.STRtree(lines).query_nearest(
+        shapely.points(xy[ok]), return_distance=True, all_matches=False
+    )
+    np.testing.assert_allclose(snapped.snap_m[ok], brute, rtol=1e-9, atol=1e-9)
+    assert snapped.edge[50] == -1 and np.isinf(snapped.snap_m[50])
+    # the segment, fraction and snapped point agree with the distance
+    own = shapely.distance(shapely.points(xy[ok]), lines[snapped.edge[ok]])
+    np.testing.assert_allclose(own, brute, rtol=1e-9, atol=1e-9)
+    gap = np.hypot(snapped.x[ok] - xy[ok, 0], snapped.y[ok] - xy[ok, 1])
+    np.testing.assert_allclose(gap, brute, rtol=1e-9, atol=1e-9)
+    assert ((snapped.fraction[ok] >= 0) & (snapped.fraction[ok] <= 1)).all()
+
+
 def test_polygon_targets_are_reached_at_their_edge(shanghai_osm: Path) -> None:
     net = load_network(shanghai_osm, mode="walk")
     metric = NetworkMetric(net, unit="m", entrance_m=25.0)
