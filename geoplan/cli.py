@@ -64,6 +64,35 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = {"quiet": quiet, "verbose": verbose}
 
 
+def _verbosity(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """-v/-q given after the subcommand: update what the group set up."""
+    if not value:
+        return
+    settings = ctx.ensure_object(dict)
+    settings[str(param.name)] = value
+    _configure_logging(int(settings.get("verbose", 0)), bool(settings.get("quiet", False)))
+
+
+def verbosity_options(command: F) -> F:
+    """Accept -v/-q after a subcommand as well as before it."""
+    command = click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=_verbosity,
+        help="More output (-v info, -vv debug).",
+    )(command)
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_verbosity,
+        help="Only errors and warnings; no progress bars.",
+    )(command)
+
+
 def _print_top(ranked: gpd.GeoDataFrame, top: int) -> None:
     columns = [
         c
@@ -135,6 +164,7 @@ def _write_map(page: str, path: Path, png: Path | None, *, force: bool) -> list[
 
 
 @cli.command()
+@verbosity_options
 @click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -207,6 +237,7 @@ def _read_result(path: Path) -> gpd.GeoDataFrame:
 
 
 @cli.command(name="map")
+@verbosity_options
 @click.argument("result", metavar="RESULT", type=click.Path(path_type=Path))
 @click.option(
     "--out", "out", type=click.Path(path_type=Path), required=True, help="HTML map to write."
@@ -278,6 +309,7 @@ def weights() -> None:
 
 
 @weights.command(name="ahp")
+@verbosity_options
 @click.argument(
     "files", metavar="MATRIX.csv...", nargs=-1, required=True, type=click.Path(path_type=Path)
 )
@@ -323,6 +355,7 @@ def weights_ahp(files: tuple[Path, ...], max_cr: float, warn_only: bool) -> None
 
 
 @cli.command()
+@verbosity_options
 @click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
 def validate(study_path: Path) -> None:
     """Check STUDY and report every problem at once (writes nothing)."""
@@ -350,6 +383,7 @@ def _demo_may_replace(path: Path) -> bool:
 
 
 @cli.command()
+@verbosity_options
 @click.option(
     "--out-dir",
     type=click.Path(path_type=Path),

@@ -312,3 +312,14 @@ def test_each_table_has_its_own_effective_study(
         )
         assert code == 0, err
     assert (tmp_path / "r.gpkg.study.toml").is_file() and (tmp_path / "r.csv.study.toml").is_file()
+
+
+def test_verbosity_after_the_subcommand(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
+) -> None:
+    code, _, err = _main(
+        capsys, "rank", str(sample_study_path), "--out", str(tmp_path / "r.csv"), "-q"
+    )
+    assert code == 0, err
+    code, _, err = _main(capsys, "validate", str(sample_study_path), "-v")
+    assert code == 0 and "INFO: read 48 features from candidates.csv" in err
