@@ -123,7 +123,7 @@ def result(**values: Any) -> dict[str, Any]:
 def warm(net: Any, unit: str) -> None:
     """Build the lazily built routing structures (reversed CSR, snapping index)."""
     net.graph(unit, reverse=True)
-    _ = net._snap_index
+    _ = net._segment_grid
 
 
 class Clock:

@@ -35,9 +35,9 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoplan._errors import GeoplanWarning, LayerNotFoundError, NetworkError
+from geoplan._segment_grid import SegmentGrid
 from geoplan.osm import OSM_SUFFIXES, WALK_SPEED_KMH, OsmStreets, check_mode, read_osm
 from geoplan.osmnx_io import check_bbox, download_streets, read_graphml, to_networkx
-from geoplan.snapping import SnapIndex
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -232,8 +232,9 @@ class StreetNetwork:
         return _GraphCache(self)
 
     @cached_property
-    def _snap_index(self) -> SnapIndex:
-        return SnapIndex(self)
+    def _segment_grid(self) -> SegmentGrid:
+        u, v = self.edge_u, self.edge_v
+        return SegmentGrid(self.x[u], self.y[u], self.x[v], self.y[v])
 
     def lines(self, edges: IntArray | None = None) -> npt.NDArray[np.object_]:
         """Straight segments as shapely LineStrings in ``crs``.

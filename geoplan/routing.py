@@ -33,9 +33,11 @@ metres in the network's CRS.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -47,6 +49,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoplan._errors import NetworkError
+from geoplan._kernels import dense_pairs, points_in_boxes, same_edge_pairs
 from geoplan.distance import Nearest, Pairs
 from geoplan.snapping import Reach, reach_targets, snap_points, warn_far
 
@@ -77,6 +80,40 @@ class _Sites:
     access: FloatArray  # off-network leg, in the metric's unit
     ok: BoolArray
     xy: FloatArray
+
+    @cached_property
+    def by_x(self) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Sites with a location ordered by x, with their x and y (for point-in-polygon)."""
+        has_xy = np.nonzero(np.isfinite(self.xy).all(axis=1))[0]
+        order = has_xy[np.argsort(self.xy[has_xy, 0], kind="stable")]
+        return order, self.xy[order, 0], self.xy[order, 1]
+
+
+@dataclass(frozen=True)
+class _SiteCache:
+    ids: npt.NDArray[np.uintp]  # which geometry objects, in which order
+    objects: npt.NDArray[np.object_]
+    crs: object
+    key: bytes  # digest of the coordinates in the network's CRS
+    sites: _Sites
+
+
+def _geometries(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    return geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
+
+
+def _object_ids(objects: npt.NDArray[np.object_]) -> npt.NDArray[np.uintp]:
+    """Addresses of the objects of an object array: which objects, in which order.
+
+    Shapely geometries are immutable, so the same objects in the same order
+    have the same coordinates (as long as they are alive: a cached copy of
+    the array keeps them so).
+    """
+    objects = np.ascontiguousarray(objects)
+    if not len(objects):
+        return np.empty(0, np.uintp)
+    pointers = (ctypes.c_size_t * len(objects)).from_address(objects.ctypes.data)
+    return np.frombuffer(memoryview(pointers), dtype=np.uintp).copy()
 
 
 def _ranks(count: IntArray) -> IntArray:
@@ -130,7 +167,7 @@ class NetworkMetric:
         self.access_speed_kmh = float(speed)
         self.entrance_m = float(entrance_m)
         self._weight = network.edge_weight(unit)
-        self._site_cache: tuple[bytes, _Sites] | None = None
+        self._site_cache: _SiteCache | None = None
         self._reach_cache: dict[bytes, Reach] = {}
         self._warned = False
 
@@ -158,8 +195,7 @@ class NetworkMetric:
         return snap_m / (self.access_speed_kmh * 1000.0 / 60.0)
 
     def _geoms(self, geoms: gpd.GeoSeries) -> npt.NDArray[np.object_]:
-        if isinstance(geoms, gpd.GeoDataFrame):
-            geoms = geoms.geometry
+        geoms = _geometries(geoms)
         if geoms.crs is not None and not self.network.crs.equals(geoms.crs):
             geoms = geoms.to_crs(self.network.crs)
         return np.asarray(geoms.values, dtype=object)
@@ -175,23 +211,31 @@ class NetworkMetric:
 
     def _sites(self, sites: gpd.GeoSeries, *, warn: bool = True) -> _Sites:
         """Snapped sites (cached for the last set of sites); warn once about far ones."""
-        xy = self._xy(sites)
-        key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
-        if self._site_cache is None or self._site_cache[0] != key:
-            snapped = snap_points(self.network, xy)
-            result = _Sites(
-                snapped.edge,
-                snapped.fraction,
-                snapped.snap_m,
-                snapped.x,
-                snapped.y,
-                self._access(snapped.snap_m),
-                snapped.snap_m <= self.max_snap_m,
-                xy,
-            )
-            self._site_cache = (key, result)
-            self._warned = False
-        result = self._site_cache[1]
+        cache = self._site_cache
+        objects = np.asarray(_geometries(sites).values, dtype=object)
+        ids = _object_ids(objects)
+        if cache is None or not (np.array_equal(ids, cache.ids) and sites.crs == cache.crs):
+            xy = self._xy(sites)
+            key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
+            if cache is None or key != cache.key:
+                snapped = snap_points(self.network, xy)
+                result = _Sites(
+                    snapped.edge,
+                    snapped.fraction,
+                    snapped.snap_m,
+                    snapped.x,
+                    snapped.y,
+                    self._access(snapped.snap_m),
+                    snapped.snap_m <= self.max_snap_m,
+                    xy,
+                )
+                self._warned = False
+            else:
+                result = cache.sites
+            # the copy keeps the geometries alive, so their addresses stay theirs
+            cache = self._site_cache = _SiteCache(ids, objects.copy(), sites.crs, key, result)
+        result = cache.sites
+        xy = result.xy
         if warn and len(xy):
             if not result.ok.any():
                 self._raise_all_far(xy, result.snap_m)
@@ -350,22 +394,23 @@ class NetworkMetric:
     def _same_edge(self, sites: _Sites, reach: Reach) -> tuple[IntArray, IntArray, FloatArray]:
         """(site, target, cost) for reaching a stretch along the site's own segment."""
         net = self.network
-        order = np.argsort(reach.edge, kind="stable")
-        sorted_edge = reach.edge[order]
-        idx = np.nonzero(sites.ok)[0]
-        lo = np.searchsorted(sorted_edge, sites.edge[idx], "left")
-        hi = np.searchsorted(sorted_edge, sites.edge[idx], "right")
-        count = hi - lo
-        site = np.repeat(idx, count)
-        row = order[np.repeat(lo, count) + _ranks(count)]
-        e = sites.edge[site]
-        w = self._weight[e]
-        b, a0, a1 = sites.fraction[site], reach.start[row], reach.end[row]
-        cost = np.where((a0 <= b) & (b <= a1), 0.0, np.inf)
-        cost = np.minimum(cost, np.where(net.edge_forward[e] & (b < a0), (a0 - b) * w, np.inf))
-        cost = np.minimum(cost, np.where(net.edge_backward[e] & (b > a1), (b - a1) * w, np.inf))
-        cost = cost + reach.cost[row] + sites.access[site]
-        return site, reach.target[row], cost
+        stretch_start = np.zeros(net.n_edges + 1, dtype=np.int64)
+        np.cumsum(np.bincount(reach.edge, minlength=net.n_edges), out=stretch_start[1:])
+        return same_edge_pairs(
+            sites.edge,
+            sites.fraction,
+            sites.access,
+            sites.ok,
+            stretch_start,
+            np.argsort(reach.edge, kind="stable"),
+            reach.start,
+            reach.end,
+            reach.cost,
+            reach.target,
+            self._weight,
+            net.edge_forward,
+            net.edge_backward,
+        )
 
     def _inside(
         self, sites: _Sites, geoms: npt.NDArray[np.object_]
@@ -373,22 +418,19 @@ class NetworkMetric:
         """(site, target, 0) for sites inside (or on) polygon and line targets."""
         none = np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
         regions = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
-        has_xy = np.nonzero(np.isfinite(sites.xy).all(axis=1))[0]
-        if not len(regions) or not len(has_xy):
+        if not len(regions):
             return none
         x, y = sites.xy[:, 0], sites.xy[:, 1]
-        order = has_xy[np.argsort(x[has_xy], kind="stable")]
-        x0, y0, x1, y1 = shapely.bounds(geoms[regions]).T
-        lo = np.searchsorted(x[order], x0, "left")
-        hi = np.searchsorted(x[order], x1, "right")
-        count = hi - lo
-        region = np.repeat(np.arange(len(regions)), count)
-        site = order[np.repeat(lo, count) + _ranks(count)]
-        near = (y[site] >= y0[region]) & (y[site] <= y1[region])
-        site, region = site[near], region[near]
+        order, xs, ys = sites.by_x
+        region, rank = points_in_boxes(xs, ys, *shapely.bounds(geoms[regions]).T)
+        site = order[rank]
         shapely.prepare(geoms[regions])
         hit = shapely.intersects_xy(geoms[regions][region], x[site], y[site])
-        return site[hit].astype(np.intp), regions[region[hit]].astype(np.intp), np.zeros(hit.sum())
+        return (
+            site[hit].astype(np.intp, copy=False),
+            regions[region[hit]].astype(np.intp, copy=False),
+            np.zeros(hit.sum()),
+        )
 
     def _extras(
         self, sites: _Sites, reach: Reach, geoms: npt.NDArray[np.object_]
@@ -398,7 +440,11 @@ class NetworkMetric:
         inside = self._inside(sites, geoms)
         site, target, cost = (np.concatenate([a, b]) for a, b in zip(same, inside, strict=True))
         keep = np.isfinite(cost)
-        return site[keep].astype(np.intp), target[keep].astype(np.intp), cost[keep]
+        return (
+            site[keep].astype(np.intp, copy=False),
+            target[keep].astype(np.intp, copy=False),
+            cost[keep],
+        )
 
     def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
         """Nearest target of every site along streets (see :class:`DistanceMetric`).
@@ -439,16 +485,17 @@ class NetworkMetric:
             use_u = cost_u < cost_v
             distance = np.where(use_u, cost_u, cost_v)
             source = np.where(use_u, source[node_u], source[node_v])
-            target = np.where(np.isfinite(distance), source - net.n_nodes, -1).astype(np.intp)
+            target = np.where(np.isfinite(distance), source - net.n_nodes, -1).astype(
+                np.intp, copy=False
+            )
         site, tgt, cost = self._extras(s, reach, geoms)
-        if len(site):
-            order = np.lexsort((tgt, cost, site))
-            site, tgt, cost = site[order], tgt[order], cost[order]
-            first = np.concatenate([[True], site[1:] != site[:-1]])
-            site, tgt, cost = site[first], tgt[first], cost[first]
-            better = (cost < distance[site]) | ((cost == distance[site]) & (tgt < target[site]))
-            distance[site[better]] = cost[better]
-            target[site[better]] = tgt[better]
+        if len(site):  # the cheapest candidate per site, the lowest target on ties
+            best = distance.copy()
+            np.minimum.at(best, site, cost)
+            tie = cost == best[site]
+            lowest = np.where(best < distance, np.iinfo(np.intp).max, target)
+            np.minimum.at(lowest, site[tie], tgt[tie])
+            distance, target = best, lowest
         return Nearest(distance, target)
 
     def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
@@ -480,43 +527,97 @@ class NetworkMetric:
         reach = self._reach(geoms)
         net = self.network
         graph = self._search_graph(reach, len(targets))
-        # every way of leaving a site's segment, grouped by the node it leads to
-        node_v, via_v, node_u, via_u = self._endpoints(s)
-        n_sites = len(sites)
-        exit_node = np.concatenate([node_v, node_u])
-        exit_cost = np.concatenate([via_v, via_u])
-        exit_site = np.concatenate([np.arange(n_sites), np.arange(n_sites)])
-        usable = np.isfinite(exit_cost)
-        order = np.argsort(exit_node[usable], kind="stable")
-        exit_node = exit_node[usable][order]
-        exit_cost = exit_cost[usable][order]
-        exit_site = exit_site[usable][order]
-        start = np.searchsorted(exit_node, np.arange(net.n_nodes + 1))
-        found = [self._extras(s, reach, geoms)]
+        ends = self._endpoints(s)
+        exits: _Exits | None = None
+        dense: list[tuple[IntArray, IntArray, FloatArray]] = []
+        sparse_found = [self._extras(s, reach, geoms)]
         active = np.unique(reach.target)
-        chunk = max(1, _DENSE_BUDGET // max(graph.shape[0], n_sites))
+        chunk = max(1, _DENSE_BUDGET // max(graph.shape[0], len(sites)))
         for lo in range(0, len(active), chunk):
             block = active[lo : lo + chunk]
             dist = csgraph.dijkstra(graph, directed=True, indices=net.n_nodes + block, limit=cutoff)
-            row, node = np.nonzero(dist[:, : net.n_nodes] <= cutoff)
+            dist = dist[:, : net.n_nodes]
+            row, node = np.nonzero(dist <= cutoff)
             if len(row) > _DENSE_SHARE * dist.size:  # searches cover most of the network
-                best = np.minimum(dist[:, node_v] + via_v, dist[:, node_u] + via_u)
-                row, site = np.nonzero(best <= cutoff)
-                found.append((site, block[row], best[row, site]))
+                dense.append(_dense_pairs(dist, block, ends, cutoff))
                 continue
-            count = start[node + 1] - start[node]
-            entry = np.repeat(start[node], count) + _ranks(count)
-            cost = np.repeat(dist[row, node], count) + exit_cost[entry]
-            found.append((exit_site[entry], np.repeat(block[row], count), cost))
-        site, target, cost = (np.concatenate([f[k] for f in found]) for k in range(3))
+            exits = exits or _Exits.of(ends, net.n_nodes)
+            count = exits.start[node + 1] - exits.start[node]
+            entry = np.repeat(exits.start[node], count) + _ranks(count)
+            cost = np.repeat(dist[row, node], count) + exits.cost[entry]
+            sparse_found.append((exits.site[entry], np.repeat(block[row], count), cost))
+        main = dense[0] if len(dense) == 1 else None  # sorted by site, then target; unique
+        rest = dense[1:] if len(dense) > 1 else []
+        site, target, cost = (np.concatenate([f[k] for f in sparse_found + rest]) for k in range(3))
         keep = cost <= cutoff
-        key = site[keep].astype(np.int64) * len(targets) + target[keep]
-        cost = cost[keep]
-        order = np.argsort(key, kind="stable")
-        key, cost = key[order], cost[order]
-        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-        best = np.minimum.reduceat(cost, first) if len(first) else cost
-        key = key[first]
+        return _merge_pairs(main, site[keep], target[keep], cost[keep], len(targets))
+
+
+@dataclass(frozen=True)
+class _Exits:
+    """Every way of leaving a site's segment, grouped by the node it leads to."""
+
+    start: IntArray  # exits of node i: start[i]:start[i + 1]
+    site: IntArray
+    cost: FloatArray
+
+    @classmethod
+    def of(cls, ends: tuple[IntArray, FloatArray, IntArray, FloatArray], n_nodes: int) -> _Exits:
+        node_v, via_v, node_u, via_u = ends
+        n_sites = len(node_v)
+        node = np.concatenate([node_v, node_u])
+        cost = np.concatenate([via_v, via_u])
+        site = np.concatenate([np.arange(n_sites), np.arange(n_sites)])
+        usable = np.nonzero(np.isfinite(cost))[0]
+        order = usable[np.argsort(node[usable], kind="stable")]
+        return cls(np.searchsorted(node[order], np.arange(n_nodes + 1)), site[order], cost[order])
+
+
+def _dense_pairs(
+    dist: FloatArray,
+    block: IntArray,
+    ends: tuple[IntArray, FloatArray, IntArray, FloatArray],
+    cutoff: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(site, target, cost) within ``cutoff`` of searches ``dist`` (block x nodes), by site."""
+    return dense_pairs(np.ascontiguousarray(dist.T), block, *ends, cutoff)
+
+
+def _merge_pairs(
+    main: tuple[IntArray, IntArray, FloatArray] | None,
+    site: IntArray,
+    target: IntArray,
+    cost: FloatArray,
+    n_targets: int,
+) -> Pairs:
+    """The cheapest cost of every (site, target), ordered by site then target.
+
+    ``main`` (may be ``None``) is already ordered and has each pair once; the
+    other candidates may repeat pairs in any order (they are sorted here, so
+    keep them few when ``main`` holds the bulk).
+    """
+    key = site.astype(np.int64) * n_targets + target
+    order = np.argsort(key, kind="stable")
+    key, cost = key[order], cost[order]
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
+    cost = np.minimum.reduceat(cost, first) if len(first) else cost
+    key = key[first]
+    if main is None:
         return Pairs(
-            (key // len(targets)).astype(np.intp), (key % len(targets)).astype(np.intp), best
+            (key // n_targets).astype(np.intp, copy=False),
+            (key % n_targets).astype(np.intp, copy=False),
+            cost,
         )
+    main_site, main_target, main_cost = main
+    at = np.searchsorted(main_site.astype(np.int64) * n_targets + main_target, key)
+    same = at < len(main_site)
+    same[same] = main_site[at[same]] * n_targets + main_target[at[same]] == key[same]
+    np.minimum.at(main_cost, at[same], cost[same])
+    new = ~same
+    if new.any():
+        main_site = np.insert(main_site, at[new], key[new] // n_targets)
+        main_target = np.insert(main_target, at[new], key[new] % n_targets)
+        main_cost = np.insert(main_cost, at[new], cost[new])
+    return Pairs(
+        main_site.astype(np.intp, copy=False), main_target.astype(np.intp, copy=False), main_cost
+    )

@@ -3,8 +3,8 @@
 Points join it where it is closest to them: on the nearest point of the
 nearest straight segment, not at the nearest node (a site beside the middle
 of a 300 m block is a few metres from the street, not 150 m).
-:func:`snap_points` answers that for every point at once with a KD-tree over
-short pieces of the segments, and is exact (see :class:`SnapIndex`).
+:func:`snap_points` answers that for every point at once, exactly, with the
+network's compiled segment grid (see :mod:`geoplan._segment_grid`).
 
 Targets join it as *stretches* (:func:`reach_targets`, :class:`Reach`): a
 point target at its snapped point, plus its own walk to the street; a polygon
@@ -17,35 +17,25 @@ plus the walk across the gap.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.spatial import cKDTree
 
 from geoplan._errors import GeoplanWarning
 
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
 
-__all__ = ["Reach", "SnapIndex", "Snapped", "reach_targets", "snap_points"]
+__all__ = ["Reach", "Snapped", "reach_targets", "snap_points"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
-
-_SNAP_PIECE_M = 20.0
-_SNAP_NEIGHBOURS = 8  # pieces per point in the first round
-_SNAP_MORE = 24  # pieces per point in the second round, for the points the first cannot settle
-_PARALLEL_FROM = 2_500  # points per thread; below, threads cost more than they save
-_ORDER_CELL_M = 256.0  # cell of the spatial order of queries (nearby points, nearby tree nodes)
 
 
 @dataclass(frozen=True)
@@ -71,176 +61,6 @@ class Snapped:
     y: FloatArray
 
 
-class SnapIndex:
-    """KD-tree over short pieces of every segment, for exact nearest-segment queries.
-
-    Each segment is cut (for the index only) into pieces of at most
-    ``_SNAP_PIECE_M``; the tree holds their midpoints.  Every point of a piece
-    is within ``half_m`` (half the longest piece) of its midpoint, so a point
-    ``p`` is at least ``|p - midpoint| - half_m`` from any piece.
-
-    **Exactness.**  :meth:`query` measures the exact point-segment distance
-    from ``p`` to the segments of its ``k`` nearest midpoints and keeps the
-    smallest, ``d``.  Every piece not among those ``k`` has its midpoint at
-    least ``r_k`` (the ``k``-th distance) from ``p``, so its segment is at
-    least ``r_k - half_m`` away: when ``r_k - half_m >= d`` no segment can be
-    nearer and ``d`` is the nearest segment's distance.  Points where that
-    fails get a second round with ``_SNAP_MORE`` pieces (same argument), and
-    the few still unsettled get every piece whose midpoint is within
-    ``d + half_m`` (a radius query), which holds every segment closer than
-    ``d``.  The result is the exact nearest segment, as a brute-force search
-    would find it (up to ties, which have the same distance).
-
-    **Speed.**  Queries are sorted into a coarse spatial order first (nearby
-    points walk the same tree nodes, which keeps them in cache), the distances
-    to the ``(n, k)`` candidates are one numpy expression, and large batches
-    are split into chunks answered on threads (the tree and numpy release the
-    GIL).
-    """
-
-    def __init__(self, net: StreetNetwork) -> None:
-        ax, ay = net.x[net.edge_u], net.y[net.edge_u]
-        bx, by = net.x[net.edge_v], net.y[net.edge_v]
-        length = np.hypot(bx - ax, by - ay)
-        pieces = np.maximum(1, np.ceil(length / _SNAP_PIECE_M)).astype(np.intp)
-        self.piece_edge = np.repeat(np.arange(len(ax), dtype=np.intp), pieces)
-        start = np.cumsum(pieces) - pieces
-        within = np.arange(len(self.piece_edge)) - np.repeat(start, pieces)
-        t = (within + 0.5) / np.repeat(pieces, pieces)
-        e = self.piece_edge
-        mid = np.column_stack([ax[e] + t * (bx[e] - ax[e]), ay[e] + t * (by[e] - ay[e])])
-        self.half_m = float(np.max(length / pieces / 2.0)) if len(length) else 0.0
-        # the proof's margin: half_m plus rounding of the midpoints and distances
-        self._slack = self.half_m * (1.0 + 1e-9) + 1e-9
-        self.tree = cKDTree(mid)
-        self.ax, self.ay = ax, ay
-        self.dx, self.dy = bx - ax, by - ay
-        self.len2 = self.dx**2 + self.dy**2
-        with np.errstate(divide="ignore"):
-            self._inv_len2 = np.where(self.len2 > 0, 1.0 / self.len2, 0.0)
-
-    def project(self, xy: FloatArray, edges: IntArray) -> tuple[FloatArray, FloatArray]:
-        """Fraction along and distance to ``edges`` of points ``xy``.
-
-        Parameters
-        ----------
-        xy
-            ``(..., 2)`` coordinates.
-        edges
-            Segments, broadcastable with ``xy[..., 0]``.
-
-        Returns
-        -------
-        tuple of numpy.ndarray
-            Fraction of the nearest point along each segment (0 at ``u``) and
-            the distance to it.
-        """
-        dx, dy, len2 = self.dx[edges], self.dy[edges], self.len2[edges]
-        px = xy[..., 0] - self.ax[edges]
-        py = xy[..., 1] - self.ay[edges]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(len2 > 0, (px * dx + py * dy) / len2, 0.0)
-        np.clip(t, 0.0, 1.0, out=t)
-        qx, qy = px - t * dx, py - t * dy
-        return t, np.sqrt(qx * qx + qy * qy)
-
-    def _nearest(self, xy: FloatArray, pieces: IntArray) -> tuple[IntArray, FloatArray, FloatArray]:
-        """Nearest of the segments of ``pieces`` (``(n, k)``) to each of the ``n`` points."""
-        cand = self.piece_edge[pieces]
-        dx, dy = self.dx[cand], self.dy[cand]
-        px = xy[:, 0:1] - self.ax[cand]
-        py = xy[:, 1:2] - self.ay[cand]
-        t = px * dx
-        t += py * dy
-        t *= self._inv_len2[cand]  # 0 for zero-length segments: t = 0
-        np.clip(t, 0.0, 1.0, out=t)
-        dx *= t
-        dy *= t
-        px -= dx
-        py -= dy
-        px *= px
-        py *= py
-        px += py  # squared distance
-        best = np.argmin(px, axis=1)[:, None]
-        edge = np.take_along_axis(cand, best, axis=1)[:, 0]
-        frac = np.take_along_axis(t, best, axis=1)[:, 0]
-        return edge, frac, np.sqrt(np.take_along_axis(px, best, axis=1)[:, 0])
-
-    def _query_chunk(self, xy: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
-        """:meth:`query` for one chunk, on one thread (see the class docstring)."""
-        n = len(xy)
-        k = min(_SNAP_NEIGHBOURS, self.tree.n)
-        r, idx = self.tree.query(xy, k=k)
-        edge, frac, dist = self._nearest(xy, np.asarray(idx).reshape(n, k))
-        if k == self.tree.n:  # every piece was a candidate
-            return edge, frac, dist
-        unsure = np.nonzero(np.asarray(r).reshape(n, k)[:, -1] - self._slack < dist)[0]
-        more = min(_SNAP_MORE, self.tree.n)
-        if len(unsure):
-            r, idx = self.tree.query(xy[unsure], k=more)
-            e, f, d = self._nearest(xy[unsure], np.asarray(idx).reshape(len(unsure), more))
-            better = d < dist[unsure]
-            nearer = unsure[better]
-            edge[nearer], frac[nearer], dist[nearer] = e[better], f[better], d[better]
-            if more == self.tree.n:
-                return edge, frac, dist
-            last = np.asarray(r).reshape(len(unsure), more)[:, -1]
-            unsure = unsure[last - self._slack < dist[unsure]]
-        if len(unsure):  # every piece that could hold a nearer segment
-            found = self.tree.query_ball_point(
-                xy[unsure], dist[unsure] + self._slack, return_sorted=False
-            )
-            sizes = np.fromiter(map(len, found), dtype=np.intp, count=len(found))
-            pieces = np.fromiter(chain.from_iterable(found), dtype=np.intp, count=int(sizes.sum()))
-            who = np.repeat(unsure, sizes)
-            tt, dd = self.project(xy[who], self.piece_edge[pieces])
-            order = np.lexsort((dd, who))
-            first = order[np.concatenate([[True], who[order][1:] != who[order][:-1]])]
-            better = dd[first] < dist[who[first]]
-            pick = first[better]
-            edge[who[pick]] = self.piece_edge[pieces[pick]]
-            frac[who[pick]] = tt[pick]
-            dist[who[pick]] = dd[pick]
-        return edge, frac, dist
-
-    def query(self, xy: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
-        """Nearest segment, fraction along it and distance, for finite points.
-
-        Parameters
-        ----------
-        xy
-            ``(n, 2)`` finite coordinates.
-
-        Returns
-        -------
-        tuple of numpy.ndarray
-            Segment, fraction and distance per point.
-        """
-        n = len(xy)
-        if n == 0 or self.tree.n == 0:
-            return np.full(n, -1, dtype=np.intp), np.zeros(n), np.full(n, np.inf)
-        order = _spatial_order(xy)
-        xy = xy[order]
-        threads = min(os.cpu_count() or 1, n // _PARALLEL_FROM)
-        if threads > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                parts = list(pool.map(self._query_chunk, np.array_split(xy, 2 * threads)))
-            edge, frac, dist = (np.concatenate([p[i] for p in parts]) for i in range(3))
-        else:
-            edge, frac, dist = self._query_chunk(xy)
-        back = np.empty_like(order)
-        back[order] = np.arange(n)
-        return edge[back], frac[back], dist[back]
-
-
-def _spatial_order(xy: FloatArray) -> IntArray:
-    """Order of points by coarse grid cell (at most 65,536 cells a side), row by row."""
-    low = xy.min(axis=0)
-    cell = max(_ORDER_CELL_M, float(np.max(xy.max(axis=0) - low)) / 65_535.0)
-    c = ((xy - low) / cell).astype(np.int64)
-    return np.argsort(c[:, 0] * 65_536 + c[:, 1], kind="stable")
-
-
 def snap_points(network: StreetNetwork, xy: FloatArray) -> Snapped:
     """Snap points to the nearest point of the nearest street segment.
 
@@ -262,13 +82,12 @@ def snap_points(network: StreetNetwork, xy: FloatArray) -> Snapped:
     frac = np.zeros(n)
     dist = np.full(n, np.inf)
     ok = np.isfinite(xy).all(axis=1)
+    grid = network._segment_grid
     if ok.any():
-        e, f, d = network._snap_index.query(xy[ok])
-        edge[ok], frac[ok], dist[ok] = e, f, d
-    index = network._snap_index
+        edge[ok], frac[ok], dist[ok] = grid.nearest(xy[ok])
     safe = np.maximum(edge, 0)
-    sx = index.ax[safe] + frac * index.dx[safe]
-    sy = index.ay[safe] + frac * index.dy[safe]
+    sx = grid.ax[safe] + frac * grid.dx[safe]
+    sy = grid.ay[safe] + frac * grid.dy[safe]
     sx[~ok] = np.nan
     sy[~ok] = np.nan
     return Snapped(edge=edge, fraction=frac, snap_m=dist, x=sx, y=sy)
@@ -390,22 +209,8 @@ def reach_targets(
 
 
 def _near_zones(net: StreetNetwork, zones: npt.NDArray[np.object_]) -> tuple[IntArray, IntArray]:
-    """(zone, segment) pairs that may intersect: a piece of the segment is near the zone.
-
-    Any point of a segment is within half a snapping piece of that piece's
-    midpoint, so a segment touching a zone has a midpoint within the zone's
-    bounding circle widened by half a piece.
-    """
-    index = net._snap_index
-    x0, y0, x1, y1 = shapely.bounds(zones).T
-    centre = np.column_stack([(x0 + x1) / 2, (y0 + y1) / 2])
-    radius = np.hypot(x1 - x0, y1 - y0) / 2 + index.half_m + 1e-6
-    found = index.tree.query_ball_point(centre, radius, return_sorted=False)
-    sizes = np.fromiter(map(len, found), dtype=np.intp, count=len(found))
-    piece = np.fromiter(chain.from_iterable(found), dtype=np.intp, count=int(sizes.sum()))
-    n_edges = max(net.n_edges, 1)
-    key = np.unique(np.repeat(np.arange(len(zones)), sizes) * n_edges + index.piece_edge[piece])
-    return (key // n_edges).astype(np.intp), (key % n_edges).astype(np.intp)
+    """(zone, segment) pairs that may intersect: the segment passes a grid cell the zone's box touches."""
+    return net._segment_grid.in_boxes(shapely.bounds(zones))
 
 
 def _region_reach(
@@ -433,7 +238,7 @@ def _region_reach(
     pieces = shapely.intersection(lines[~whole], zones[region])
     flat, pair = shapely.get_parts(pieces, return_index=True)
     coords, piece = shapely.get_coordinates(flat, return_index=True)
-    t, _ = net._snap_index.project(coords, edge[pair[piece]])
+    t, _ = net._segment_grid.project(coords, edge[pair[piece]])
     start = np.full(len(flat), np.inf)
     end = np.full(len(flat), -np.inf)
     np.minimum.at(start, piece, t)
@@ -457,7 +262,7 @@ def _region_reach(
         e = idx[1]
         lines = shapely.shortest_line(net.edge_lines[e], geoms[missing][idx[0]])
         on_edge = shapely.get_coordinates(shapely.get_point(lines, 0))
-        f, _ = net._snap_index.project(on_edge, e)
+        f, _ = net._segment_grid.project(on_edge, e)
         far = np.ones(len(missing), dtype=bool)
         gap = np.full(len(missing), np.inf)
         far[idx[0]] = dist > max_snap_m

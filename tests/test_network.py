@@ -305,6 +305,35 @@ def test_shanghai_distances_equal_networkx_reference(
     assert_close(got, np.where(expected <= cutoff * (1 + 1e-9), expected, np.inf))
 
 
+@pytest.mark.parametrize(
+    ("dense_share", "dense_budget"),
+    [(0.0, 1 << 22), (2.0, 1 << 22), (0.0, 1), (2.0, 1)],
+    ids=["dense", "sparse", "dense-blocks", "sparse-blocks"],
+)
+def test_within_every_path_equals_networkx_reference(
+    shanghai_osm: Path, monkeypatch: pytest.MonkeyPatch, dense_share: float, dense_budget: int
+) -> None:
+    """Bounded searches joined to the sites densely or through the nodes they
+    reach, in one block or one target at a time: the same exact pairs, once
+    each, ordered by site then target."""
+    import geoplan.routing as routing
+
+    monkeypatch.setattr(routing, "_DENSE_SHARE", dense_share)
+    monkeypatch.setattr(routing, "_DENSE_BUDGET", dense_budget)
+    net = load_network(shanghai_osm, mode="drive")
+    metric = NetworkMetric(net, unit="m")
+    sites = random_sites(net, 150, seed=8)
+    targets = targets_for(net, seed=9)
+    expected = reference_costs(metric, sites, targets)
+    cutoff = 600.0
+    pairs = metric.within(sites, targets, cutoff)
+    key = pairs.site * len(targets) + pairs.target
+    assert (np.diff(key) > 0).all()
+    got = np.full_like(expected, np.inf)
+    got[pairs.site, pairs.target] = pairs.distance
+    assert_close(got, np.where(expected <= cutoff * (1 + 1e-9), expected, np.inf))
+
+
 def test_helsinki_walk_distances_equal_networkx_reference(helsinki_test: Path) -> None:
     net = load_network(helsinki_test, mode="walk", crs="EPSG:3067")
     metric = NetworkMetric(net, unit="m")
@@ -386,53 +415,106 @@ def test_snapping_is_exact_and_beats_node_snapping(shanghai_osm: Path) -> None:
     assert node_route > 2 * true_m
 
 
-@pytest.mark.parametrize(
-    ("neighbours", "more", "parallel_from", "n_sites"),
-    [
-        (8, 24, 2_500, 12_000),
-        (1, 2, 2_500, 12_000),
-        (2, 3, 10**9, 12_000),
-        (4, 10**6, 10**9, 400),
-        (10**6, 24, 10**9, 400),
-    ],
-    ids=["default-threads", "radius-round", "second-round", "whole-tree-2nd", "whole-tree-1st"],
-)
-def test_snapping_every_round_is_exact(
-    shanghai_osm: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    neighbours: int,
-    more: int,
-    parallel_from: int,
-    n_sites: int,
-) -> None:
-    """Each round of :meth:`SnapIndex.query` (first k, second k, radius query,
-    threaded chunks) finds the brute-force nearest segment, near and far."""
-    import geoplan.snapping as snapping
+def network_segments(net: StreetNetwork) -> tuple[np.ndarray, ...]:
+    u, v = net.edge_u, net.edge_v
+    return net.x[u], net.y[u], net.x[v], net.y[v]
 
-    monkeypatch.setattr(snapping, "_SNAP_NEIGHBOURS", neighbours)
-    monkeypatch.setattr(snapping, "_SNAP_MORE", more)
-    monkeypatch.setattr(snapping, "_PARALLEL_FROM", parallel_from)
-    net = load_network(shanghai_osm, mode="walk")
-    rng = np.random.default_rng(11)
-    pick = rng.integers(0, net.n_nodes, n_sites)
+
+def near_and_far_points(net: StreetNetwork, n: int, seed: int) -> np.ndarray:
+    """Points around real nodes, 2 m to 5 km off; the first 50 exactly on nodes (ties)."""
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, net.n_nodes, n)
     xy = np.column_stack([net.x[pick], net.y[pick]])
-    xy += rng.normal(0, 1, xy.shape) * rng.choice([2.0, 60.0, 600.0], (len(xy), 1))
-    xy[:50] = np.column_stack([net.x[:50], net.y[:50]])  # on nodes: ties between segments
-    xy[50] = np.nan  # missing
-    snapped = snapping.snap_points(net, xy)
-    lines = net.lines(np.arange(net.n_edges))
-    ok = np.isfinite(xy).all(axis=1)
-    _, brute = shapely.STRtree(lines).query_nearest(
+    xy += rng.normal(0, 1, xy.shape) * rng.choice([2.0, 60.0, 600.0, 5000.0], (n, 1))
+    xy[:50] = np.column_stack([net.x[:50], net.y[:50]])
+    return xy
+
+
+@pytest.mark.parametrize(
+    ("cell_m", "max_rings"),
+    [(None, 16), (3.0, 16), (3.0, 0), (40.0, 2), (1e6, 16)],
+    ids=["default", "tiny-cells", "all-by-fallback", "few-rings", "one-cell"],
+)
+def test_segment_grid_is_exact(
+    shanghai_osm: Path, monkeypatch: pytest.MonkeyPatch, cell_m: float | None, max_rings: int
+) -> None:
+    """The grid's nearest segment is GEOS's brute-force nearest (an STR-tree of
+    every segment), for points on, near and far from the streets, whatever the
+    cell size, including the points handed to the fallback beyond ``max_rings``."""
+    import geoplan._segment_grid as segment_grid
+
+    monkeypatch.setattr(segment_grid, "_MAX_RINGS", max_rings)
+    net = load_network(shanghai_osm, mode="walk")
+    grid = segment_grid.SegmentGrid(*network_segments(net), cell_m=cell_m)
+    xy = near_and_far_points(net, 6_000, seed=11)
+    edge, fraction, dist = grid.nearest(xy)
+    lines = net.lines()
+    (point, segment), brute = shapely.STRtree(lines).query_nearest(
+        shapely.points(xy), return_distance=True, all_matches=True
+    )
+    best = np.full(len(xy), np.inf)
+    np.minimum.at(best, point, brute)
+    np.testing.assert_allclose(dist, best, rtol=1e-9, atol=1e-9)
+    # the segment, fraction and distance agree with each other
+    own = shapely.distance(shapely.points(xy), lines[edge])
+    np.testing.assert_allclose(own, best, rtol=1e-9, atol=1e-9)
+    ax, ay, bx, by = network_segments(net)
+    gap = np.hypot(
+        ax[edge] + fraction * (bx - ax)[edge] - xy[:, 0],
+        ay[edge] + fraction * (by - ay)[edge] - xy[:, 1],
+    )
+    np.testing.assert_allclose(gap, best, rtol=1e-9, atol=1e-9)
+    assert ((fraction >= 0) & (fraction <= 1)).all()
+    # on a node every incident segment is at distance 0 (up to rounding): one of them
+    tied = set(zip(point[point < 50].tolist(), segment[point < 50].tolist(), strict=True))
+    assert all((i, int(edge[i])) in tied for i in range(50))
+    assert (dist[:50] < 1e-9).all()
+
+
+def test_snap_points_handles_missing_and_empty_networks(shanghai_osm: Path) -> None:
+    from geoplan._segment_grid import SegmentGrid
+    from geoplan.snapping import snap_points
+
+    net = load_network(shanghai_osm, mode="walk")
+    xy = near_and_far_points(net, 3_000, seed=5)
+    xy[7] = np.nan
+    snapped = snap_points(net, xy)
+    assert snapped.edge[7] == -1 and np.isinf(snapped.snap_m[7]) and np.isnan(snapped.x[7])
+    ok = np.arange(len(xy)) != 7
+    _, brute = shapely.STRtree(net.lines()).query_nearest(
         shapely.points(xy[ok]), return_distance=True, all_matches=False
     )
     np.testing.assert_allclose(snapped.snap_m[ok], brute, rtol=1e-9, atol=1e-9)
-    assert snapped.edge[50] == -1 and np.isinf(snapped.snap_m[50])
-    # the segment, fraction and snapped point agree with the distance
-    own = shapely.distance(shapely.points(xy[ok]), lines[snapped.edge[ok]])
-    np.testing.assert_allclose(own, brute, rtol=1e-9, atol=1e-9)
     gap = np.hypot(snapped.x[ok] - xy[ok, 0], snapped.y[ok] - xy[ok, 1])
     np.testing.assert_allclose(gap, brute, rtol=1e-9, atol=1e-9)
-    assert ((snapped.fraction[ok] >= 0) & (snapped.fraction[ok] <= 1)).all()
+    empty = SegmentGrid(*(np.empty(0) for _ in range(4)))
+    edge, _, dist = empty.nearest(xy[:3])
+    assert (edge == -1).all() and np.isinf(dist).all()
+
+
+def test_segment_grid_boxes_hold_every_touching_segment(shanghai_osm: Path) -> None:
+    """``in_boxes`` lists every segment that touches a box, once (it may list a few more)."""
+    net = load_network(shanghai_osm, mode="walk")
+    lines = net.lines()
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = net.bounds
+    corner = rng.uniform([x0 - 200, y0 - 200], [x1, y1], (300, 2))
+    boxes = np.column_stack([corner, corner + rng.uniform(0, 400, (300, 2))])
+    boxes[:20, 2:] = boxes[:20, :2]  # degenerate boxes: points
+    boxes[20:40] = shapely.bounds(lines[:20])  # a segment's own box
+    for cell_m in (None, 7.0):
+        grid = (
+            net._segment_grid
+            if cell_m is None
+            else type(net._segment_grid)(*network_segments(net), cell_m=cell_m)
+        )
+        box, segment = grid.in_boxes(boxes)
+        found = set(zip(box.tolist(), segment.tolist(), strict=True))
+        assert len(found) == len(box)
+        hit_box, hit_segment = shapely.STRtree(lines).query(
+            shapely.box(*boxes.T), predicate="intersects"
+        )
+        assert set(zip(hit_box.tolist(), hit_segment.tolist(), strict=True)) <= found
 
 
 def test_polygon_targets_are_reached_at_their_edge(shanghai_osm: Path) -> None:

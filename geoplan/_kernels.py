@@ -1,0 +1,164 @@
+"""Compiled loops (numba) for the network engine.
+
+Each kernel replaces a numpy expression that would build large temporary
+arrays (one entry per candidate pair) only to throw most of them away.  They
+count first, then fill arrays of exactly the right size.  Compiled code is
+cached on disk after the first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["compiled", "dense_pairs", "points_in_boxes", "same_edge_pairs"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def compiled(*, parallel: bool = False) -> Callable[[_F], _F]:
+    """numba's ``njit`` (cached on disk, GIL released), typed for mypy."""
+
+    def wrap(func: _F) -> _F:
+        return cast(_F, numba.njit(cache=True, nogil=True, parallel=parallel)(func))
+
+    return wrap
+
+
+@compiled()
+def points_in_boxes(
+    xs: FloatArray,
+    ys: FloatArray,
+    x_lo: FloatArray,
+    y_lo: FloatArray,
+    x_hi: FloatArray,
+    y_hi: FloatArray,
+) -> tuple[IntArray, IntArray]:
+    """(box, point) pairs of the points inside each box (borders included).
+
+    The points ``xs``, ``ys`` are sorted by ``xs``.
+    """
+    lo = np.searchsorted(xs, x_lo, "left")
+    hi = np.searchsorted(xs, x_hi, "right")
+    n = 0
+    for b in range(len(x_lo)):
+        for k in range(lo[b], hi[b]):
+            n += y_lo[b] <= ys[k] <= y_hi[b]
+    box = np.empty(n, np.int64)
+    point = np.empty(n, np.int64)
+    n = 0
+    for b in range(len(x_lo)):
+        for k in range(lo[b], hi[b]):
+            if y_lo[b] <= ys[k] <= y_hi[b]:
+                box[n] = b
+                point[n] = k
+                n += 1
+    return box, point
+
+
+@compiled()
+def same_edge_pairs(
+    edge: IntArray,
+    fraction: FloatArray,
+    access: FloatArray,
+    ok: BoolArray,
+    stretch_start: IntArray,
+    stretch_row: IntArray,
+    start: FloatArray,
+    end: FloatArray,
+    cost: FloatArray,
+    target: IntArray,
+    weight: FloatArray,
+    forward: BoolArray,
+    backward: BoolArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(site, target, cost) of reaching target stretches along a site's own segment.
+
+    The stretches of segment ``e`` are rows ``stretch_row[stretch_start[e]:
+    stretch_start[e + 1]]`` of ``start``/``end``/``cost``/``target``; a site
+    at ``fraction`` reaches a stretch ``[start, end]`` at no cost if it lies
+    on it, else by travelling along the segment where the one-way rules allow
+    (``forward`` is the direction of increasing fraction).  Only finite costs
+    are returned.
+    """
+    n_sites = len(edge)
+    out_site = np.empty(0, np.int64)
+    out_target = np.empty(0, np.int64)
+    out_cost = np.empty(0, np.float64)
+    for second in range(2):  # count, then fill
+        n = 0
+        for i in range(n_sites):
+            if not ok[i]:
+                continue
+            e = edge[i]
+            f = fraction[i]
+            for k in range(stretch_start[e], stretch_start[e + 1]):
+                row = stretch_row[k]
+                if start[row] <= f <= end[row]:
+                    c = 0.0
+                elif f < start[row] and forward[e]:
+                    c = (start[row] - f) * weight[e]
+                elif f > end[row] and backward[e]:
+                    c = (f - end[row]) * weight[e]
+                else:
+                    continue
+                if second:
+                    out_site[n] = i
+                    out_target[n] = target[row]
+                    out_cost[n] = c + cost[row] + access[i]
+                n += 1
+        if not second:
+            out_site = np.empty(n, np.int64)
+            out_target = np.empty(n, np.int64)
+            out_cost = np.empty(n, np.float64)
+    return out_site, out_target, out_cost
+
+
+@compiled(parallel=True)
+def dense_pairs(
+    by_node: FloatArray,
+    searched: IntArray,
+    node_v: IntArray,
+    via_v: FloatArray,
+    node_u: IntArray,
+    via_u: FloatArray,
+    cutoff: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(site, target, cost) within ``cutoff``, ordered by site then column.
+
+    ``by_node[node, column]`` is the cost from ``node`` to target
+    ``searched[column]``;
+    a site leaves its segment by ``node_v`` at cost ``via_v`` or by ``node_u``
+    at ``via_u`` and takes the cheaper.
+    """
+    n_sites = len(node_v)
+    n_columns = by_node.shape[1]
+    count = np.zeros(n_sites + 1, np.int64)
+    for i in numba.prange(n_sites):
+        c = 0
+        for j in range(n_columns):
+            c += min(by_node[node_v[i], j] + via_v[i], by_node[node_u[i], j] + via_u[i]) <= cutoff
+        count[i + 1] = c
+    for i in range(n_sites):
+        count[i + 1] += count[i]
+    site = np.empty(count[n_sites], np.int64)
+    target = np.empty(count[n_sites], np.int64)
+    cost = np.empty(count[n_sites], np.float64)
+    for i in numba.prange(n_sites):
+        n = count[i]
+        for j in range(n_columns):
+            c = min(by_node[node_v[i], j] + via_v[i], by_node[node_u[i], j] + via_u[i])
+            if c <= cutoff:
+                site[n] = i
+                target[n] = searched[j]
+                cost[n] = c
+                n += 1
+    return site, target, cost
