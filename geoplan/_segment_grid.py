@@ -96,46 +96,18 @@ def _file_segments(
     return start, segments
 
 
-@compiled()
-def _scan_cell(
-    c: int,
-    px: float,
-    py: float,
-    ax: FloatArray,
-    ay: FloatArray,
-    dx: FloatArray,
-    dy: FloatArray,
-    inv_len2: FloatArray,
-    start: npt.NDArray[np.int64],
-    segments: npt.NDArray[np.int64],
-    best: float,
-    best_e: int,
-    best_t: float,
-) -> tuple[float, int, float]:
-    """The best of (``best``...) and the segments filed in cell ``c``."""
-    for k in range(start[c], start[c + 1]):
-        s = segments[k]
-        ux, uy = px - ax[s], py - ay[s]
-        t = min(max((ux * dx[s] + uy * dy[s]) * inv_len2[s], 0.0), 1.0)
-        wx, wy = ux - t * dx[s], uy - t * dy[s]
-        d2 = wx * wx + wy * wy
-        if d2 < best or (d2 == best and s < best_e):
-            best, best_e, best_t = d2, s, t
-    return best, best_e, best_t
-
-
 @compiled(parallel=True)
 def _nearest(
     qx: FloatArray,
     qy: FloatArray,
     order: npt.NDArray[np.int64],
+    start: npt.NDArray[np.int64],
+    segments: npt.NDArray[np.int64],
     ax: FloatArray,
     ay: FloatArray,
     dx: FloatArray,
     dy: FloatArray,
     inv_len2: FloatArray,
-    start: npt.NDArray[np.int64],
-    segments: npt.NDArray[np.int64],
     x0: float,
     y0: float,
     cell: float,
@@ -148,9 +120,11 @@ def _nearest(
 ) -> None:
     """Nearest segment of every point (see the module docstring); fills the outputs.
 
-    Points are visited in ``order`` (nearby points one after the other, so
-    they read the same cells).  Points not settled within ``max_rings`` rings
-    get ``edge = -1``, ``dist = nan``.
+    ``ax``... ``inv_len2`` are given per filing (aligned with ``segments``),
+    so a cell's segments are read from contiguous memory.  Points are visited
+    in ``order`` (nearby points one after the other, so they read the same
+    cells).  Points not settled within ``max_rings`` rings get ``edge = -1``,
+    ``dist = nan``.
     """
     for k in numba.prange(len(order)):
         i = order[k]
@@ -161,24 +135,19 @@ def _nearest(
         r = 0
         while True:  # ring r: the cells at Chebyshev distance r from (cx, cy)
             for iy in range(max(cy - r, 0), min(cy + r, ny - 1) + 1):
-                if iy == cy - r or iy == cy + r:
-                    columns = range(max(cx - r, 0), min(cx + r, nx - 1) + 1)
-                    for ix in columns:
-                        best, best_e, best_t = _scan_cell(
-                            iy * nx + ix, px, py, ax, ay, dx, dy, inv_len2, start, segments,
-                            best, best_e, best_t,
-                        )  # fmt: skip
-                    continue
-                if cx - r >= 0:
-                    best, best_e, best_t = _scan_cell(
-                        iy * nx + cx - r, px, py, ax, ay, dx, dy, inv_len2, start, segments,
-                        best, best_e, best_t,
-                    )  # fmt: skip
-                if cx + r < nx:
-                    best, best_e, best_t = _scan_cell(
-                        iy * nx + cx + r, px, py, ax, ay, dx, dy, inv_len2, start, segments,
-                        best, best_e, best_t,
-                    )  # fmt: skip
+                whole_row = iy == cy - r or iy == cy + r
+                step = 1 if whole_row else 2 * r  # inside rows: the ring's two ends
+                for ix in range(cx - r, cx + r + 1, step):
+                    if ix < 0 or ix >= nx:
+                        continue
+                    c = iy * nx + ix
+                    for j in range(start[c], start[c + 1]):
+                        ux, uy = px - ax[j], py - ay[j]
+                        t = min(max((ux * dx[j] + uy * dy[j]) * inv_len2[j], 0.0), 1.0)
+                        wx, wy = ux - t * dx[j], uy - t * dy[j]
+                        d2 = wx * wx + wy * wy
+                        if d2 < best or (d2 == best and segments[j] < best_e):
+                            best, best_e, best_t = d2, segments[j], t
             # every unvisited cell lies beyond one side of the visited block
             bound = np.inf
             if cx - r > 0:
@@ -316,6 +285,10 @@ class SegmentGrid:
         self.start, self.segments = _file_segments(
             self.ax, self.ay, bx, by, self.x0, self.y0, self.cell_m, self.nx, self.ny
         )
+        # the segments again in filing order, so that a cell reads contiguous memory
+        self._filed = np.stack([self.ax, self.ay, self.dx, self.dy, self.inv_len2])[
+            :, self.segments
+        ]
 
     def nearest(self, xy: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
         """Nearest segment, fraction along it (0 at ``a``) and distance, for finite points.
@@ -345,13 +318,13 @@ class SegmentGrid:
             qx,
             qy,
             order,
-            self.ax,
-            self.ay,
-            self.dx,
-            self.dy,
-            self.inv_len2,
             self.start,
             self.segments,
+            self._filed[0],
+            self._filed[1],
+            self._filed[2],
+            self._filed[3],
+            self._filed[4],
             self.x0,
             self.y0,
             self.cell_m,
