@@ -41,10 +41,14 @@ def points_in_boxes(
     y_lo: FloatArray,
     x_hi: FloatArray,
     y_hi: FloatArray,
-) -> tuple[IntArray, IntArray]:
-    """(box, point) pairs of the points inside each box (borders included).
+    cx: FloatArray,
+    cy: FloatArray,
+    r2: FloatArray,
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """(box, point, sure) for the points inside each box (borders included).
 
-    The points ``xs``, ``ys`` are sorted by ``xs``.
+    The points ``xs``, ``ys`` are sorted by ``xs``.  ``sure`` marks the points
+    also inside the box's circle (centre ``cx, cy``, squared radius ``r2``).
     """
     lo = np.searchsorted(xs, x_lo, "left")
     hi = np.searchsorted(xs, x_hi, "right")
@@ -54,14 +58,16 @@ def points_in_boxes(
             n += y_lo[b] <= ys[k] <= y_hi[b]
     box = np.empty(n, np.int64)
     point = np.empty(n, np.int64)
+    sure = np.empty(n, np.bool_)
     n = 0
     for b in range(len(x_lo)):
         for k in range(lo[b], hi[b]):
             if y_lo[b] <= ys[k] <= y_hi[b]:
                 box[n] = b
                 point[n] = k
+                sure[n] = (xs[k] - cx[b]) ** 2 + (ys[k] - cy[b]) ** 2 <= r2[b]
                 n += 1
-    return box, point
+    return box, point, sure
 
 
 @compiled()

@@ -90,6 +90,32 @@ class _Sites:
 
 
 @dataclass(frozen=True)
+class _Targets:
+    geoms: npt.NDArray[np.object_]
+    reach: Reach
+
+    @cached_property
+    def regions(self) -> tuple[IntArray, FloatArray, FloatArray] | None:
+        """Polygon and line targets: positions, bounding boxes, inscribed circles.
+
+        A circle is ``x, y, r**2`` (shrunk a little against rounding), with
+        ``r**2 = -1`` for lines, which have none.
+        """
+        geoms = self.geoms
+        which = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
+        if not len(which):
+            return None
+        regions = geoms[which]
+        circles = np.full((len(which), 3), -1.0)
+        areal = np.nonzero(shapely.area(regions) > 0)[0]
+        radii = shapely.maximum_inscribed_circle(regions[areal])
+        centre = shapely.get_coordinates(shapely.get_point(radii, 0))
+        circles[areal, :2] = centre
+        circles[areal, 2] = (shapely.length(radii) * (1.0 - 1e-9)) ** 2
+        return which, shapely.bounds(regions), circles
+
+
+@dataclass(frozen=True)
 class _SiteCache:
     ids: npt.NDArray[np.uintp]  # which geometry objects, in which order
     objects: npt.NDArray[np.object_]
@@ -168,7 +194,7 @@ class NetworkMetric:
         self.entrance_m = float(entrance_m)
         self._weight = network.edge_weight(unit)
         self._site_cache: _SiteCache | None = None
-        self._reach_cache: dict[bytes, Reach] = {}
+        self._target_cache: dict[bytes, _Targets] = {}
         self._warned = False
 
     @property
@@ -331,24 +357,26 @@ class NetworkMetric:
         Reach
             One row per stretch; targets without any are unreachable.
         """
-        return self._reach(self._geoms(targets))
+        return self._targets(self._geoms(targets)).reach
 
-    def _reach(self, geoms: npt.NDArray[np.object_]) -> Reach:
+    def _targets(self, geoms: npt.NDArray[np.object_]) -> _Targets:
+        """Targets with their stretches (cached for the last few target layers)."""
         digest = hashlib.blake2b(digest_size=16)
         for wkb in shapely.to_wkb(geoms):
             digest.update(len(wkb or b"").to_bytes(8, "little") + (wkb or b""))
         key = digest.digest()
-        if key not in self._reach_cache:
-            if len(self._reach_cache) >= 8:
-                self._reach_cache.pop(next(iter(self._reach_cache)))
-            self._reach_cache[key] = reach_targets(
+        if key not in self._target_cache:
+            if len(self._target_cache) >= 8:
+                self._target_cache.pop(next(iter(self._target_cache)))
+            reach = reach_targets(
                 self.network,
                 geoms,
                 max_snap_m=self.max_snap_m,
                 entrance_m=self.entrance_m,
                 access=self._access,
             )
-        return self._reach_cache[key]
+            self._target_cache[key] = _Targets(geoms, reach)
+        return self._target_cache[key]
 
     # ------------------------------------------------------------------ searches
 
@@ -412,32 +440,36 @@ class NetworkMetric:
             net.edge_backward,
         )
 
-    def _inside(
-        self, sites: _Sites, geoms: npt.NDArray[np.object_]
-    ) -> tuple[IntArray, IntArray, FloatArray]:
-        """(site, target, 0) for sites inside (or on) polygon and line targets."""
-        none = np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
-        regions = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
-        if not len(regions):
-            return none
+    def _inside(self, sites: _Sites, targets: _Targets) -> tuple[IntArray, IntArray, FloatArray]:
+        """(site, target, 0) for sites inside (or on) polygon and line targets.
+
+        Sites in a region's bounding box are inside when they are within its
+        inscribed circle; GEOS decides the others.
+        """
+        regions = targets.regions
+        if regions is None:
+            return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
+        which, boxes, circles = regions
         x, y = sites.xy[:, 0], sites.xy[:, 1]
         order, xs, ys = sites.by_x
-        region, rank = points_in_boxes(xs, ys, *shapely.bounds(geoms[regions]).T)
+        region, rank, sure = points_in_boxes(xs, ys, *boxes.T, *circles.T)
         site = order[rank]
-        shapely.prepare(geoms[regions])
-        hit = shapely.intersects_xy(geoms[regions][region], x[site], y[site])
+        geoms = targets.geoms[which]
+        shapely.prepare(geoms)
+        unsure = np.nonzero(~sure)[0]
+        sure[unsure] = shapely.intersects_xy(
+            geoms[region[unsure]], x[site[unsure]], y[site[unsure]]
+        )
         return (
-            site[hit].astype(np.intp, copy=False),
-            regions[region[hit]].astype(np.intp, copy=False),
-            np.zeros(hit.sum()),
+            site[sure].astype(np.intp, copy=False),
+            which[region[sure]].astype(np.intp, copy=False),
+            np.zeros(int(sure.sum())),
         )
 
-    def _extras(
-        self, sites: _Sites, reach: Reach, geoms: npt.NDArray[np.object_]
-    ) -> tuple[IntArray, IntArray, FloatArray]:
+    def _extras(self, sites: _Sites, targets: _Targets) -> tuple[IntArray, IntArray, FloatArray]:
         """Candidates the graph search does not see: same segment, inside a polygon."""
-        same = self._same_edge(sites, reach)
-        inside = self._inside(sites, geoms)
+        same = self._same_edge(sites, targets.reach)
+        inside = self._inside(sites, targets)
         site, target, cost = (np.concatenate([a, b]) for a, b in zip(same, inside, strict=True))
         keep = np.isfinite(cost)
         return (
@@ -468,8 +500,8 @@ class NetworkMetric:
         if n == 0 or len(targets) == 0:
             return Nearest(distance, target)
         s = self._sites(sites)
-        geoms = self._geoms(targets)
-        reach = self._reach(geoms)
+        found = self._targets(self._geoms(targets))
+        reach = found.reach
         net = self.network
         if len(reach.target):
             graph = self._search_graph(reach, len(targets))
@@ -488,7 +520,7 @@ class NetworkMetric:
             target = np.where(np.isfinite(distance), source - net.n_nodes, -1).astype(
                 np.intp, copy=False
             )
-        site, tgt, cost = self._extras(s, reach, geoms)
+        site, tgt, cost = self._extras(s, found)
         if len(site):  # the cheapest candidate per site, the lowest target on ties
             best = distance.copy()
             np.minimum.at(best, site, cost)
@@ -523,14 +555,14 @@ class NetworkMetric:
         if len(sites) == 0 or len(targets) == 0:
             return empty
         s = self._sites(sites)
-        geoms = self._geoms(targets)
-        reach = self._reach(geoms)
+        found = self._targets(self._geoms(targets))
+        reach = found.reach
         net = self.network
         graph = self._search_graph(reach, len(targets))
         ends = self._endpoints(s)
         exits: _Exits | None = None
         dense: list[tuple[IntArray, IntArray, FloatArray]] = []
-        sparse_found = [self._extras(s, reach, geoms)]
+        sparse_found = [self._extras(s, found)]
         active = np.unique(reach.target)
         chunk = max(1, _DENSE_BUDGET // max(graph.shape[0], len(sites)))
         for lo in range(0, len(active), chunk):
