@@ -2,18 +2,27 @@
 
 Each kernel replaces a numpy expression that would build large temporary
 arrays (one entry per candidate pair) only to throw most of them away.  They
-count first, then fill arrays of exactly the right size.  Compiled code is
-cached on disk after the first use.
+count first, then fill arrays of exactly the right size.
+
+Kernels are compiled for one signature when this module is imported (and
+cached on disk, so only the first import on a machine compiles them): numba's
+start-up cost is paid with the imports, not by the first query, and a call
+with unexpected types fails at once.  :func:`compiled` wraps each kernel so
+that its array arguments are converted to the declared dtypes and made
+C-contiguous and writeable first.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
 import numpy.typing as npt
+from numba.core import types
+from numba.np.numpy_support import as_dtype
 
 __all__ = ["compiled", "dense_pairs", "points_in_boxes", "same_edge_pairs"]
 
@@ -23,17 +32,42 @@ BoolArray = npt.NDArray[np.bool_]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+# signature shorthands: C-contiguous 1-d arrays
+F8 = "float64[::1]"
+I8 = "int64[::1]"
+B1 = "boolean[::1]"
 
-def compiled(*, parallel: bool = False) -> Callable[[_F], _F]:
-    """numba's ``njit`` (cached on disk, GIL released), typed for mypy."""
+
+def compiled(*args: str, returns: str = "none", parallel: bool = False) -> Callable[[_F], _F]:
+    """Compile a kernel now for argument types ``args`` (cached on disk).
+
+    The function returned converts array arguments to the declared dtype and
+    layout before calling the compiled kernel.
+    """
+    signature = f"{returns}({', '.join(args)})"
 
     def wrap(func: _F) -> _F:
-        return cast(_F, numba.njit(cache=True, nogil=True, parallel=parallel)(func))
+        kernel = numba.njit(signature, cache=True, nogil=True, parallel=parallel)(func)
+        dtypes = [
+            as_dtype(t.dtype) if isinstance(t, types.Array) else None
+            for t in kernel.nopython_signatures[0].args
+        ]
+
+        @functools.wraps(func)
+        def call(*values: Any) -> Any:
+            return kernel(
+                *(
+                    v if d is None else np.require(v, dtype=d, requirements=("C", "W"))
+                    for v, d in zip(values, dtypes, strict=True)
+                )
+            )
+
+        return cast(_F, call)
 
     return wrap
 
 
-@compiled()
+@compiled(F8, F8, F8, F8, F8, F8, F8, F8, F8, returns=f"Tuple(({I8}, {I8}, {B1}))")
 def points_in_boxes(
     xs: FloatArray,
     ys: FloatArray,
@@ -70,7 +104,7 @@ def points_in_boxes(
     return box, point, sure
 
 
-@compiled()
+@compiled(I8, F8, F8, B1, I8, I8, F8, F8, F8, I8, F8, B1, B1, returns=f"Tuple(({I8}, {I8}, {F8}))")
 def same_edge_pairs(
     edge: IntArray,
     fraction: FloatArray,
@@ -128,7 +162,10 @@ def same_edge_pairs(
     return out_site, out_target, out_cost
 
 
-@compiled(parallel=True)
+@compiled(
+    "float64[:, ::1]", I8, I8, F8, I8, F8, "float64",
+    returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True,
+)  # fmt: skip
 def dense_pairs(
     by_node: FloatArray,
     searched: IntArray,

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geoplan._kernels import compiled
+from geoplan._kernels import F8, I8, compiled
 
 __all__ = ["SegmentGrid"]
 
@@ -43,7 +43,18 @@ _ORDER_BLOCK_CELLS = 8  # queries are ordered by blocks of 8 x 8 cells
 _MAX_RINGS = 16  # points farther than this many cells from any street: GEOS's STR-tree
 
 
-@compiled()
+@compiled(
+    F8,
+    F8,
+    F8,
+    F8,
+    "float64",
+    "float64",
+    "float64",
+    "int64",
+    "int64",
+    returns=f"Tuple(({I8}, {I8}))",
+)
 def _file_segments(
     ax: FloatArray,
     ay: FloatArray,
@@ -96,7 +107,10 @@ def _file_segments(
     return start, segments
 
 
-@compiled(parallel=True)
+@compiled(
+    F8, F8, I8, I8, I8, F8, F8, F8, F8, F8, "float64", "float64", "float64", "int64", "int64",
+    "int64", I8, F8, F8, parallel=True,
+)  # fmt: skip
 def _nearest(
     qx: FloatArray,
     qy: FloatArray,
@@ -172,7 +186,10 @@ def _nearest(
         dist[i] = math.sqrt(best)
 
 
-@compiled()
+@compiled(
+    F8, F8, F8, F8, I8, I8, "int64", "float64", "float64", "float64", "int64", "int64",
+    returns=f"Tuple(({I8}, {I8}))",
+)  # fmt: skip
 def _in_boxes(
     x_lo: FloatArray,
     y_lo: FloatArray,
@@ -217,7 +234,7 @@ def _in_boxes(
     return box, found
 
 
-@compiled()
+@compiled(F8, F8, "float64", "float64", "float64", "int64", "int64", returns=I8)
 def _block_order(
     qx: FloatArray, qy: FloatArray, x0: float, y0: float, block: float, nx: int, ny: int
 ) -> npt.NDArray[np.int64]:
