@@ -67,7 +67,7 @@ def compiled(*args: str, returns: str = "none", parallel: bool = False) -> Calla
     return wrap
 
 
-@compiled(F8, F8, F8, F8, F8, F8, F8, F8, F8, returns=f"Tuple(({I8}, {I8}, {B1}))")
+@compiled(F8, F8, F8, F8, F8, F8, F8, F8, F8, F8, returns=f"Tuple(({I8}, {I8}, {B1}))")
 def points_in_boxes(
     xs: FloatArray,
     ys: FloatArray,
@@ -77,30 +77,40 @@ def points_in_boxes(
     y_hi: FloatArray,
     cx: FloatArray,
     cy: FloatArray,
-    r2: FloatArray,
+    r_in2: FloatArray,
+    r_out2: FloatArray,
 ) -> tuple[IntArray, IntArray, BoolArray]:
-    """(box, point, sure) for the points inside each box (borders included).
+    """(box, point, sure) for the points inside each box (borders included)
+    that are not outside its outer circle.
 
-    The points ``xs``, ``ys`` are sorted by ``xs``.  ``sure`` marks the points
-    also inside the box's circle (centre ``cx, cy``, squared radius ``r2``).
+    The points ``xs``, ``ys`` are sorted by ``xs``.  Each box has two circles
+    around ``cx, cy`` (squared radii ``r_in2 <= r_out2``): points beyond the
+    outer one are left out, ``sure`` marks those within the inner one.
     """
     lo = np.searchsorted(xs, x_lo, "left")
     hi = np.searchsorted(xs, x_hi, "right")
     n = 0
-    for b in range(len(x_lo)):
-        for k in range(lo[b], hi[b]):
-            n += y_lo[b] <= ys[k] <= y_hi[b]
-    box = np.empty(n, np.int64)
-    point = np.empty(n, np.int64)
-    sure = np.empty(n, np.bool_)
-    n = 0
-    for b in range(len(x_lo)):
-        for k in range(lo[b], hi[b]):
-            if y_lo[b] <= ys[k] <= y_hi[b]:
-                box[n] = b
-                point[n] = k
-                sure[n] = (xs[k] - cx[b]) ** 2 + (ys[k] - cy[b]) ** 2 <= r2[b]
+    box = np.empty(0, np.int64)
+    point = np.empty(0, np.int64)
+    sure = np.empty(0, np.bool_)
+    for second in range(2):  # count, then fill
+        n = 0
+        for b in range(len(x_lo)):
+            for k in range(lo[b], hi[b]):
+                if not y_lo[b] <= ys[k] <= y_hi[b]:
+                    continue
+                d2 = (xs[k] - cx[b]) ** 2 + (ys[k] - cy[b]) ** 2
+                if d2 > r_out2[b]:
+                    continue
+                if second:
+                    box[n] = b
+                    point[n] = k
+                    sure[n] = d2 <= r_in2[b]
                 n += 1
+        if not second:
+            box = np.empty(n, np.int64)
+            point = np.empty(n, np.int64)
+            sure = np.empty(n, np.bool_)
     return box, point, sure
 
 

@@ -96,22 +96,30 @@ class _Targets:
 
     @cached_property
     def regions(self) -> tuple[IntArray, FloatArray, FloatArray] | None:
-        """Polygon and line targets: positions, bounding boxes, inscribed circles.
+        """Polygon and line targets: positions, bounding boxes, circles.
 
-        A circle is ``x, y, r**2`` (shrunk a little against rounding), with
-        ``r**2 = -1`` for lines, which have none.
+        Circles are ``x, y, r_in**2, r_out**2``: a point nearer the centre
+        than ``r_in`` (the largest inscribed circle, shrunk a little against
+        rounding) is inside, one farther than ``r_out`` (the farthest vertex,
+        widened a little) is outside; lines have ``r_in**2 = -1`` and
+        ``r_out**2 = inf``.
         """
         geoms = self.geoms
         which = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
         if not len(which):
             return None
         regions = geoms[which]
-        circles = np.full((len(which), 3), -1.0)
+        circles = np.zeros((len(which), 4))
+        circles[:, 2:] = -1.0, np.inf
         areal = np.nonzero(shapely.area(regions) > 0)[0]
         radii = shapely.maximum_inscribed_circle(regions[areal])
         centre = shapely.get_coordinates(shapely.get_point(radii, 0))
         circles[areal, :2] = centre
         circles[areal, 2] = (shapely.length(radii) * (1.0 - 1e-9)) ** 2
+        vertex, owner = shapely.get_coordinates(regions[areal], return_index=True)
+        far = np.zeros(len(areal))
+        np.maximum.at(far, owner, np.hypot(*(vertex - centre[owner]).T))
+        circles[areal, 3] = (far * (1.0 + 1e-9) + 1e-9) ** 2
         return which, shapely.bounds(regions), circles
 
 

@@ -538,6 +538,43 @@ def test_polygon_targets_are_reached_at_their_edge(shanghai_osm: Path) -> None:
     assert to_edge < to_centroid - 150
 
 
+def test_sites_inside_any_shape_of_polygon_are_at_zero(shanghai_osm: Path) -> None:
+    """Concave, holed and multi-part polygons: a site is at 0 exactly when GEOS
+    says it is inside (the inscribed and outer circles only save GEOS tests)."""
+    net = load_network(shanghai_osm, mode="walk")
+    metric = NetworkMetric(net, unit="m")
+    x0, y0, x1, y1 = net.bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    angle = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    radius = np.where(np.arange(24) % 2, 120.0, 400.0)
+    star = shapely.Polygon(
+        np.column_stack([cx + radius * np.cos(angle), cy + radius * np.sin(angle)])
+    )
+    holed = (
+        shapely.Point(cx - 600, cy).buffer(250).difference(shapely.Point(cx - 600, cy).buffer(120))
+    )
+    parts = shapely.MultiPolygon(
+        [
+            shapely.box(cx + 500, cy - 300, cx + 700, cy - 100),
+            shapely.box(cx + 500, cy + 100, cx + 900, cy + 200),
+        ]
+    )
+    line = shapely.LineString([(cx - 800, cy - 500), (cx + 800, cy - 500)])
+    targets = gpd.GeoSeries([star, holed, parts, line], crs=net.crs)
+    rng = np.random.default_rng(12)
+    xy = rng.uniform([cx - 900, cy - 600], [cx + 950, cy + 450], (4000, 2))
+    sites = gpd.GeoSeries(shapely.points(xy), crs=net.crs)
+    inside = np.column_stack([shapely.intersects(g, sites.values) for g in targets.values])
+    nearest = metric.nearest(sites, targets)
+    assert np.array_equal(nearest.distance == 0, inside.any(axis=1))
+    first = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+    assert np.array_equal(nearest.target[inside.any(axis=1)], first[inside.any(axis=1)])
+    pairs = metric.within(sites, targets, 0.0)
+    zero = np.zeros_like(inside)
+    zero[pairs.site, pairs.target] = pairs.distance == 0
+    assert np.array_equal(zero, inside)
+
+
 def test_unreachable_and_far_sites(shanghai_osm: Path) -> None:
     net = load_network(shanghai_osm, mode="walk")
     metric = NetworkMetric(net, unit="min", max_snap_m=300.0)
