@@ -15,6 +15,7 @@ C-contiguous and writeable first.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -32,6 +33,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+logger = logging.getLogger(__name__)
+
 # signature shorthands: C-contiguous 1-d arrays
 F8 = "float64[::1]"
 I8 = "int64[::1]"
@@ -47,7 +50,11 @@ def compiled(*args: str, returns: str = "none", parallel: bool = False) -> Calla
     signature = f"{returns}({', '.join(args)})"
 
     def wrap(func: _F) -> _F:
-        kernel = numba.njit(signature, cache=True, nogil=True, parallel=parallel)(func)
+        try:
+            kernel = numba.njit(signature, cache=True, nogil=True, parallel=parallel)(func)
+        except RuntimeError:  # nowhere writable to cache: compile for this process only
+            logger.warning("numba cannot cache %s (set NUMBA_CACHE_DIR); compiling", func.__name__)
+            kernel = numba.njit(signature, nogil=True, parallel=parallel)(func)
         dtypes = [
             as_dtype(t.dtype) if isinstance(t, types.Array) else None
             for t in kernel.nopython_signatures[0].args
