@@ -294,7 +294,8 @@ class SegmentGrid:
         if cell_m is None:
             length = np.sqrt(self.len2[self.len2 > 0])
             cell_m = _CELL_PER_MEDIAN * float(np.median(length)) if len(length) else 1.0
-            cell_m = max(cell_m, math.sqrt(width * height / (_MAX_CELLS_PER_SEGMENT * n + 1)))
+            budget = _MAX_CELLS_PER_SEGMENT * n + 1  # cells, at most
+            cell_m = max(cell_m, math.sqrt(width * height / budget), max(width, height) / budget)
         self.cell_m = max(float(cell_m), _MIN_CELL_M)
         self.nx = int(width // self.cell_m) + 1
         self.ny = int(height // self.cell_m) + 1

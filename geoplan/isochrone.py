@@ -26,7 +26,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoplan._errors import GeoplanWarning, NetworkError
-from geoplan.snapping import snap_points
+from geoplan.snapping import can_travel, snap_points
 
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
@@ -83,8 +83,8 @@ def travel_minutes_from(
     e = np.maximum(snapped.edge, 0)
     ok = np.isfinite(access)
     w = network.edge_minutes[e]
-    fwd = network.edge_forward[e] & ok
-    bwd = network.edge_backward[e] & ok
+    fwd = can_travel(network, e, snapped.fraction, 1.0) & ok
+    bwd = can_travel(network, e, snapped.fraction, 0.0) & ok
     rows = np.concatenate([np.nonzero(fwd)[0], np.nonzero(bwd)[0]])
     cols = np.concatenate([network.edge_v[e][fwd], network.edge_u[e][bwd]])
     cost = np.concatenate(

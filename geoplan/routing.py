@@ -51,7 +51,7 @@ from scipy.sparse import csgraph
 from geoplan._errors import NetworkError
 from geoplan._kernels import dense_pairs, points_in_boxes, same_edge_pairs
 from geoplan.distance import Nearest, Pairs
-from geoplan.snapping import Reach, reach_targets, snap_points, warn_far
+from geoplan.snapping import Reach, can_travel, reach_targets, snap_points, warn_far
 
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
@@ -67,6 +67,7 @@ UNITS = ("m", "min")
 
 _MODE_WORDS = {"walk": "walking", "bike": "cycling", "drive": "driving"}
 _DENSE_BUDGET = 1 << 22  # float64 entries of one chunk of bounded searches (32 MiB)
+_INSIDE_SLACK_M = 1e-6  # sites this close inside a polygon's inscribed circle go to GEOS
 _DENSE_SHARE = 0.05  # above this share of nodes reached, join sites to searches densely
 
 
@@ -99,10 +100,10 @@ class _Targets:
         """Polygon and line targets: positions, bounding boxes, circles.
 
         Circles are ``x, y, r_in**2, r_out**2``: a point nearer the centre
-        than ``r_in`` (the largest inscribed circle, shrunk a little against
-        rounding) is inside, one farther than ``r_out`` (the farthest vertex,
-        widened a little) is outside; lines have ``r_in**2 = -1`` and
-        ``r_out**2 = inf``.
+        than ``r_in`` (a large inscribed circle, shrunk against rounding of
+        the coordinates) is inside, one farther than ``r_out`` (the farthest
+        vertex, widened a little) is outside; lines and collections have
+        ``r_in**2 = -1`` and ``r_out**2 = inf`` (GEOS decides every site).
         """
         geoms = self.geoms
         which = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
@@ -111,11 +112,15 @@ class _Targets:
         regions = geoms[which]
         circles = np.zeros((len(which), 4))
         circles[:, 2:] = -1.0, np.inf
-        areal = np.nonzero(shapely.area(regions) > 0)[0]
-        radii = shapely.maximum_inscribed_circle(regions[areal])
+        polygon = np.isin(shapely.get_type_id(regions), (3, 6))
+        areal = np.nonzero(polygon & (shapely.area(regions) > 0))[0]
+        x0, y0, x1, y1 = shapely.bounds(regions[areal]).T
+        tolerance = np.maximum(x1 - x0, y1 - y0) / 50  # a good circle, quickly; its radius is exact
+        radii = shapely.maximum_inscribed_circle(regions[areal], tolerance)
         centre = shapely.get_coordinates(shapely.get_point(radii, 0))
         circles[areal, :2] = centre
-        circles[areal, 2] = (shapely.length(radii) * (1.0 - 1e-9)) ** 2
+        inner = shapely.length(radii) * (1.0 - 1e-9) - _INSIDE_SLACK_M
+        circles[areal, 2] = np.where(inner > 0, inner**2, -1.0)
         vertex, owner = shapely.get_coordinates(regions[areal], return_index=True)
         far = np.zeros(len(areal))
         np.maximum.at(far, owner, np.hypot(*(vertex - centre[owner]).T))
@@ -238,9 +243,11 @@ class NetworkMetric:
         """x, y of points (a point on the surface of other shapes); NaN if missing."""
         values = self._geoms(geoms)
         other = shapely.get_type_id(values) > 0
-        if other.any():
+        empty = shapely.is_empty(values)
+        if other.any() or empty.any():
             values = values.copy()
             values[other] = shapely.point_on_surface(values[other])
+            values[empty] = None
         return np.column_stack([shapely.get_x(values), shapely.get_y(values)])
 
     def _sites(self, sites: gpd.GeoSeries, *, warn: bool = True) -> _Sites:
@@ -393,7 +400,7 @@ class NetworkMetric:
         net = self.network
         e = reach.edge
         w = self._weight[e]
-        fwd, bwd = net.edge_forward[e], net.edge_backward[e]
+        fwd, bwd = can_travel(net, e, 0.0, reach.start), can_travel(net, e, 1.0, reach.end)
         rows = np.concatenate([reach.target[fwd], reach.target[bwd]])
         cols = np.concatenate([net.edge_u[e][fwd], net.edge_v[e][bwd]])
         cost = np.concatenate(
@@ -417,14 +424,16 @@ class NetworkMetric:
         """Cost of leaving every site's segment by either end (``edge_v``, then ``edge_u``).
 
         The off-network leg is included; the cost is ``inf`` where a one-way
-        segment forbids that direction or the site is unreachable.
+        segment forbids that direction (unless the site is on that end) or the
+        site is unreachable.
         """
         net = self.network
         e = np.maximum(sites.edge, 0)
         w = self._weight[e]
         f = sites.fraction
-        via_v = np.where(net.edge_forward[e] & sites.ok, (1.0 - f) * w + sites.access, np.inf)
-        via_u = np.where(net.edge_backward[e] & sites.ok, f * w + sites.access, np.inf)
+        to_v, to_u = can_travel(net, e, f, 1.0), can_travel(net, e, f, 0.0)
+        via_v = np.where(to_v & sites.ok, (1.0 - f) * w + sites.access, np.inf)
+        via_u = np.where(to_u & sites.ok, f * w + sites.access, np.inf)
         return net.edge_v[e], via_v, net.edge_u[e], via_u
 
     def _same_edge(self, sites: _Sites, reach: Reach) -> tuple[IntArray, IntArray, FloatArray]:
@@ -587,7 +596,7 @@ class NetworkMetric:
             cost = np.repeat(dist[row, node], count) + exits.cost[entry]
             sparse_found.append((exits.site[entry], np.repeat(block[row], count), cost))
         main = dense[0] if len(dense) == 1 else None  # sorted by site, then target; unique
-        rest = dense[1:] if len(dense) > 1 else []
+        rest = dense if len(dense) > 1 else []
         site, target, cost = (np.concatenate([f[k] for f in sparse_found + rest]) for k in range(3))
         keep = cost <= cutoff
         return _merge_pairs(main, site[keep], target[keep], cost[keep], len(targets))

@@ -31,7 +31,7 @@ from geoplan._errors import GeoplanWarning
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
 
-__all__ = ["Reach", "Snapped", "reach_targets", "snap_points"]
+__all__ = ["Reach", "Snapped", "can_travel", "reach_targets", "snap_points"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -91,6 +91,20 @@ def snap_points(network: StreetNetwork, xy: FloatArray) -> Snapped:
     sx[~ok] = np.nan
     sy[~ok] = np.nan
     return Snapped(edge=edge, fraction=frac, snap_m=dist, x=sx, y=sy)
+
+
+def can_travel(
+    net: StreetNetwork, edge: IntArray, start: FloatArray | float, end: FloatArray | float
+) -> BoolArray:
+    """Whether the one-way rules allow travelling along ``edge`` from fraction ``start`` to ``end``.
+
+    Forward (towards ``edge_v``) needs ``edge_forward``, backward needs
+    ``edge_backward``; staying put is always allowed, so a point on a
+    segment's end node joins that node whatever the segment's direction.
+    """
+    start, end = np.asarray(start), np.asarray(end)
+    allowed = np.where(end > start, net.edge_forward[edge], net.edge_backward[edge])
+    return np.asarray((start == end) | allowed, dtype=bool)
 
 
 def warn_far(

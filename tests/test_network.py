@@ -325,13 +325,33 @@ def test_within_every_path_equals_networkx_reference(
     sites = random_sites(net, 150, seed=8)
     targets = targets_for(net, seed=9)
     expected = reference_costs(metric, sites, targets)
-    cutoff = 600.0
-    pairs = metric.within(sites, targets, cutoff)
-    key = pairs.site * len(targets) + pairs.target
-    assert (np.diff(key) > 0).all()
+    for cutoff in (600.0, 1e9):  # some pairs; every reachable pair
+        pairs = metric.within(sites, targets, cutoff)
+        key = pairs.site * len(targets) + pairs.target
+        assert (np.diff(key) > 0).all()
+        got = np.full_like(expected, np.inf)
+        got[pairs.site, pairs.target] = pairs.distance
+        assert_close(got, np.where(expected <= cutoff * (1 + 1e-9), expected, np.inf))
+
+
+def test_sites_and_targets_on_nodes_of_one_way_streets(shanghai_osm: Path) -> None:
+    """A point on a node joins that node even where it snaps onto the closed end
+    of a one-way segment (no detour around the block)."""
+    net = load_network(shanghai_osm, mode="drive")
+    metric = NetworkMetric(net, unit="m")
+    one_way = np.nonzero(net.edge_forward != net.edge_backward)[0]
+    ends = np.unique(np.concatenate([net.edge_u[one_way], net.edge_v[one_way]]))[:60]
+    on_node = gpd.GeoSeries(shapely.points(net.x[ends], net.y[ends]), crs=net.crs)
+    sites = gpd.GeoSeries(
+        list(on_node.values[:30]) + list(random_sites(net, 30, seed=4).values), crs=net.crs
+    )
+    targets = gpd.GeoSeries(on_node.values[30:], crs=net.crs)
+    expected = reference_costs(metric, sites, targets)
+    assert_close(metric.nearest(sites, targets).distance, expected.min(axis=1))
+    pairs = metric.within(sites, targets, 1e9)
     got = np.full_like(expected, np.inf)
     got[pairs.site, pairs.target] = pairs.distance
-    assert_close(got, np.where(expected <= cutoff * (1 + 1e-9), expected, np.inf))
+    assert_close(got, expected)
 
 
 def test_helsinki_walk_distances_equal_networkx_reference(helsinki_test: Path) -> None:
@@ -539,8 +559,9 @@ def test_polygon_targets_are_reached_at_their_edge(shanghai_osm: Path) -> None:
 
 
 def test_sites_inside_any_shape_of_polygon_are_at_zero(shanghai_osm: Path) -> None:
-    """Concave, holed and multi-part polygons: a site is at 0 exactly when GEOS
-    says it is inside (the inscribed and outer circles only save GEOS tests)."""
+    """Concave, holed, multi-part, tiny polygons and collections: a site is at 0
+    exactly when GEOS says it is inside (the inscribed and outer circles only
+    save GEOS tests)."""
     net = load_network(shanghai_osm, mode="walk")
     metric = NetworkMetric(net, unit="m")
     x0, y0, x1, y1 = net.bounds
@@ -560,9 +581,18 @@ def test_sites_inside_any_shape_of_polygon_are_at_zero(shanghai_osm: Path) -> No
         ]
     )
     line = shapely.LineString([(cx - 800, cy - 500), (cx + 800, cy - 500)])
-    targets = gpd.GeoSeries([star, holed, parts, line], crs=net.crs)
+    collection = shapely.GeometryCollection(
+        [shapely.box(cx - 100, cy + 300, cx + 100, cy + 400), shapely.Point(cx, cy)]
+    )
+    # a 1 m triangle and a site 5e-11 m outside it, where its inscribed circle touches
+    tiny = shapely.from_wkt(
+        "POLYGON ((354336.2309737909 3456306.019497298, 354337.2309737909 3456306.497763012, "
+        "354336.82084381924 3456306.519497298, 354336.2309737909 3456306.019497298))"
+    )
+    targets = gpd.GeoSeries([star, holed, parts, line, collection, tiny], crs=net.crs)
     rng = np.random.default_rng(12)
     xy = rng.uniform([cx - 900, cy - 600], [cx + 950, cy + 450], (4000, 2))
+    xy[0] = 354336.8945144687, 3456306.336846054
     sites = gpd.GeoSeries(shapely.points(xy), crs=net.crs)
     inside = np.column_stack([shapely.intersects(g, sites.values) for g in targets.values])
     nearest = metric.nearest(sites, targets)
@@ -694,13 +724,18 @@ def test_reasons_for_sites_off_the_network(shanghai_osm: Path) -> None:
     metric = NetworkMetric(net, max_snap_m=200.0)
     x0, y0, x1, y1 = net.bounds
     sites = gpd.GeoSeries(
-        [shapely.Point((x0 + x1) / 2, (y0 + y1) / 2), shapely.Point(x1 + 1000, y1), None],
+        [
+            shapely.Point((x0 + x1) / 2, (y0 + y1) / 2),
+            shapely.Point(x1 + 1000, y1),
+            None,
+            shapely.Point(),
+        ],
         crs=net.crs,
     )
     reasons = metric.reasons(sites)
     assert reasons.iloc[0] == ""
     assert reasons.iloc[1].startswith("no street within 200 m (nearest 1,")
-    assert reasons.iloc[2] == "no location"
+    assert reasons.iloc[2] == reasons.iloc[3] == "no location"
 
 
 def test_area_as_layer_and_isochrone_errors(shanghai_osm: Path) -> None:
