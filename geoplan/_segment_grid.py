@@ -43,30 +43,26 @@ _ORDER_BLOCK_CELLS = 8  # queries are ordered by blocks of 8 x 8 cells
 _MAX_RINGS = 16  # points farther than this many cells from any street: GEOS's STR-tree
 
 
-@compiled(
-    F8,
-    F8,
-    F8,
-    F8,
-    "float64",
-    "float64",
-    "float64",
-    "int64",
-    "int64",
-    returns=f"Tuple(({I8}, {I8}))",
-)
+FRAME = "Tuple((float64, float64, float64, int64, int64))"
+"""Signature of a grid's frame: origin ``x0, y0``, cell side, cells along x and y."""
+
+
+@numba.njit(inline="always", cache=True)
+def _cell(v: float, origin: float, cell: float, n: int) -> int:
+    """Cell holding coordinate ``v`` along one axis, clamped to the grid's ``n`` cells."""
+    return min(max(math.floor((v - origin) / cell), 0), n - 1)
+
+
+@compiled(F8, F8, F8, F8, FRAME, returns=f"Tuple(({I8}, {I8}))")
 def _file_segments(
     ax: FloatArray,
     ay: FloatArray,
     bx: FloatArray,
     by: FloatArray,
-    x0: float,
-    y0: float,
-    cell: float,
-    nx: int,
-    ny: int,
+    frame: tuple[float, float, float, int, int],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """CSR of the grid: ``start`` (per cell, row-major) and the segments filed there."""
+    x0, y0, cell, nx, ny = frame
     n_cells = nx * ny
     start = np.zeros(n_cells + 1, np.int64)
     segments = np.empty(0, np.int64)
@@ -89,10 +85,8 @@ def _file_segments(
                 lo_y, hi_y = min(py0, py1) - y0, max(py0, py1) - y0
                 pad_x = (abs(lo_x) + abs(hi_x) + cell) * _BOX_MARGIN
                 pad_y = (abs(lo_y) + abs(hi_y) + cell) * _BOX_MARGIN
-                i0 = min(max(math.floor((lo_x - pad_x) / cell), 0), nx - 1)
-                i1 = min(max(math.floor((hi_x + pad_x) / cell), 0), nx - 1)
-                j0 = min(max(math.floor((lo_y - pad_y) / cell), 0), ny - 1)
-                j1 = min(max(math.floor((hi_y + pad_y) / cell), 0), ny - 1)
+                i0, i1 = _cell(lo_x - pad_x, 0.0, cell, nx), _cell(hi_x + pad_x, 0.0, cell, nx)
+                j0, j1 = _cell(lo_y - pad_y, 0.0, cell, ny), _cell(hi_y + pad_y, 0.0, cell, ny)
                 for iy in range(j0, j1 + 1):
                     for ix in range(i0, i1 + 1):
                         c = iy * nx + ix
@@ -107,10 +101,7 @@ def _file_segments(
     return start, segments
 
 
-@compiled(
-    F8, F8, I8, I8, I8, F8, F8, F8, F8, F8, "float64", "float64", "float64", "int64", "int64",
-    "int64", I8, F8, F8, parallel=True,
-)  # fmt: skip
+@compiled(F8, F8, I8, I8, I8, F8, F8, F8, F8, F8, FRAME, "int64", I8, F8, F8, parallel=True)
 def _nearest(
     qx: FloatArray,
     qy: FloatArray,
@@ -122,11 +113,7 @@ def _nearest(
     dx: FloatArray,
     dy: FloatArray,
     inv_len2: FloatArray,
-    x0: float,
-    y0: float,
-    cell: float,
-    nx: int,
-    ny: int,
+    frame: tuple[float, float, float, int, int],
     max_rings: int,
     edge: npt.NDArray[np.int64],
     fraction: FloatArray,
@@ -140,11 +127,11 @@ def _nearest(
     cells).  Points not settled within ``max_rings`` rings get ``edge = -1``,
     ``dist = nan``.
     """
+    x0, y0, cell, nx, ny = frame
     for k in numba.prange(len(order)):
         i = order[k]
         px, py = qx[i], qy[i]
-        cx = min(max(math.floor((px - x0) / cell), 0), nx - 1)
-        cy = min(max(math.floor((py - y0) / cell), 0), ny - 1)
+        cx, cy = _cell(px, x0, cell, nx), _cell(py, y0, cell, ny)
         best, best_e, best_t = np.inf, -1, 0.0
         r = 0
         while True:  # ring r: the cells at Chebyshev distance r from (cx, cy)
@@ -186,10 +173,7 @@ def _nearest(
         dist[i] = math.sqrt(best)
 
 
-@compiled(
-    F8, F8, F8, F8, I8, I8, "int64", "float64", "float64", "float64", "int64", "int64",
-    returns=f"Tuple(({I8}, {I8}))",
-)  # fmt: skip
+@compiled(F8, F8, F8, F8, I8, I8, "int64", FRAME, returns=f"Tuple(({I8}, {I8}))")
 def _in_boxes(
     x_lo: FloatArray,
     y_lo: FloatArray,
@@ -198,13 +182,10 @@ def _in_boxes(
     start: npt.NDArray[np.int64],
     segments: npt.NDArray[np.int64],
     n_segments: int,
-    x0: float,
-    y0: float,
-    cell: float,
-    nx: int,
-    ny: int,
+    frame: tuple[float, float, float, int, int],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(box, segment) pairs, each once, for the segments filed in cells a box touches."""
+    x0, y0, cell, nx, ny = frame
     seen = np.full(n_segments, -1, np.int64)
     box = np.empty(0, np.int64)
     found = np.empty(0, np.int64)
@@ -212,10 +193,8 @@ def _in_boxes(
         n = 0
         seen[:] = -1
         for b in range(len(x_lo)):
-            i0 = min(max(math.floor((x_lo[b] - x0) / cell), 0), nx - 1)
-            i1 = min(max(math.floor((x_hi[b] - x0) / cell), 0), nx - 1)
-            j0 = min(max(math.floor((y_lo[b] - y0) / cell), 0), ny - 1)
-            j1 = min(max(math.floor((y_hi[b] - y0) / cell), 0), ny - 1)
+            i0, i1 = _cell(x_lo[b], x0, cell, nx), _cell(x_hi[b], x0, cell, nx)
+            j0, j1 = _cell(y_lo[b], y0, cell, ny), _cell(y_hi[b], y0, cell, ny)
             for iy in range(j0, j1 + 1):
                 for ix in range(i0, i1 + 1):
                     c = iy * nx + ix
@@ -234,18 +213,17 @@ def _in_boxes(
     return box, found
 
 
-@compiled(F8, F8, "float64", "float64", "float64", "int64", "int64", returns=I8)
+@compiled(F8, F8, FRAME, returns=I8)
 def _block_order(
-    qx: FloatArray, qy: FloatArray, x0: float, y0: float, block: float, nx: int, ny: int
+    qx: FloatArray, qy: FloatArray, frame: tuple[float, float, float, int, int]
 ) -> npt.NDArray[np.int64]:
-    """Points by square block of side ``block`` (row by row): a counting sort."""
+    """Points by square block of ``frame`` (row by row): a counting sort."""
+    x0, y0, block, nx, ny = frame
     n = len(qx)
     key = np.empty(n, np.int64)
     count = np.zeros(nx * ny + 1, np.int64)
     for i in range(n):
-        bx = min(max(math.floor((qx[i] - x0) / block), 0), nx - 1)
-        by = min(max(math.floor((qy[i] - y0) / block), 0), ny - 1)
-        key[i] = by * nx + bx
+        key[i] = _cell(qy[i], y0, block, ny) * nx + _cell(qx[i], x0, block, nx)
         count[key[i] + 1] += 1
     for b in range(nx * ny):
         count[b + 1] += count[b]
@@ -300,9 +278,8 @@ class SegmentGrid:
         self.nx = int(width // self.cell_m) + 1
         self.ny = int(height // self.cell_m) + 1
         self._tree: shapely.STRtree | None = None
-        self.start, self.segments = _file_segments(
-            self.ax, self.ay, bx, by, self.x0, self.y0, self.cell_m, self.nx, self.ny
-        )
+        self.frame = (self.x0, self.y0, self.cell_m, self.nx, self.ny)
+        self.start, self.segments = _file_segments(self.ax, self.ay, bx, by, self.frame)
         # the segments again in filing order, so that a cell reads contiguous memory
         self._filed = np.stack([self.ax, self.ay, self.dx, self.dy, self.inv_len2])[
             :, self.segments
@@ -331,7 +308,7 @@ class SegmentGrid:
         block = _ORDER_BLOCK_CELLS * self.cell_m
         blocks_x = (self.nx - 1) // _ORDER_BLOCK_CELLS + 1
         blocks_y = (self.ny - 1) // _ORDER_BLOCK_CELLS + 1
-        order = _block_order(qx, qy, self.x0, self.y0, block, blocks_x, blocks_y)
+        order = _block_order(qx, qy, (self.x0, self.y0, block, blocks_x, blocks_y))
         _nearest(
             qx,
             qy,
@@ -343,11 +320,7 @@ class SegmentGrid:
             self._filed[2],
             self._filed[3],
             self._filed[4],
-            self.x0,
-            self.y0,
-            self.cell_m,
-            self.nx,
-            self.ny,
+            self.frame,
             _MAX_RINGS,
             edge,
             fraction,
@@ -417,10 +390,6 @@ class SegmentGrid:
             self.start,
             self.segments,
             self.n_segments,
-            self.x0,
-            self.y0,
-            self.cell_m,
-            self.nx,
-            self.ny,
+            self.frame,
         )
         return box.astype(np.intp), segment.astype(np.intp)
