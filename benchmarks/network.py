@@ -13,6 +13,10 @@ with the same score.  Phases timed separately:
   pandana, the POI setup those need);
 * total -- load + build + snap + query + ranking (file -> ranked sites).
 
+Each size is answered ``REPEATS`` times in a row (geoplan with a new metric,
+so nothing about the sites or targets is cached) and the fastest snap, query
+and ranking count; load and build happen once.  Imports are timed apart.
+
 Tools: ``geoplan`` (pyosmium -> arrays, exact edge snapping, virtual-node
 multi-source Dijkstra), ``floor`` (the same arrays with the bare minimum:
 node snapping with a KD-tree and scipy ``csgraph.dijkstra(min_only=True)``),
@@ -47,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "osm"
 SIZES = (1_000, 10_000, 100_000)
 CUTOFF_M = 1000.0
+REPEATS = 3  # each size is answered this many times (fresh sites and metric); the best counts
 PARK_ENTRANCE_M = 25.0
 MARK = "@@RESULT "
 
@@ -122,9 +127,10 @@ def result(**values: Any) -> dict[str, Any]:
 
 
 def warm(net: Any, unit: str) -> None:
-    """Build the lazily built routing structures (reversed CSR, snapping index)."""
+    """Build the lazily built routing structures (reversed CSR, segment grid, segment lines)."""
     net.graph(unit, reverse=True)
     _ = net._segment_grid
+    _ = net.edge_lines  # the segments as shapely lines, for polygon targets
 
 
 class Clock:
@@ -152,7 +158,6 @@ def tool_geoplan(
     clock = Clock()
     net = load_network(path, mode=mode)
     load = clock.lap()
-    metric = NetworkMetric(net, unit="m", max_snap_m=1e9, entrance_m=PARK_ENTRANCE_M)
     warm(net, "m")
     build = clock.lap()
     parks = gpd.GeoSeries(shapely.from_wkb(inputs["parks"]), crs=4326).to_crs(net.crs)
@@ -162,6 +167,8 @@ def tool_geoplan(
         # sites arrive as a layer in the study's metric CRS (here the network's)
         sites = gpd.GeoSeries(shapely.points(inputs["sites"][:n]), crs=4326).to_crs(net.crs)
         clock.lap()
+        # a new metric for every size: nothing about the sites or targets is cached from before
+        metric = NetworkMetric(net, unit="m", max_snap_m=1e9, entrance_m=PARK_ENTRANCE_M)
         metric.snap(sites)
         snap = clock.lap()
         park = metric.nearest(sites, parks)
@@ -444,7 +451,6 @@ def tool_grid(
     )
     net = network_from_streets(streets, crs="EPSG:32650")
     load = clock.lap()
-    metric = NetworkMetric(net, unit="min")
     warm(net, "min")
     build = clock.lap()
     rng = np.random.default_rng(1)
@@ -462,6 +468,7 @@ def tool_grid(
             shapely.points(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)), crs=net.crs
         )
         clock.lap()
+        metric = NetworkMetric(net, unit="min")
         metric.snap(sites)
         snap = clock.lap()
         park = metric.nearest(sites, parks)
@@ -514,12 +521,23 @@ def worker(tool: str, dataset: str, path: str, mode: str, inputs: str, sizes: li
         importlib.import_module(module)
     imported = clock.lap()
     data = dict(np.load(inputs, allow_pickle=False)) if inputs else {}
-    rows = TOOLS[tool](Path(path), mode, data, sizes)
+    repeated = [n for n in sizes for _ in range(REPEATS)]
+    rows = best_of(TOOLS[tool](Path(path), mode, data, repeated))
     peak = peak_mb()
     for row in rows:
         row.update(tool=tool, dataset=dataset, mode=mode, peak_mb=peak, imports=imported)
         row["total"] = row["load"] + row["build"] + row["snap"] + row["query"] + row["rank"]
         print("\n" + MARK + json.dumps(row), flush=True)
+
+
+def best_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per size: the fastest snap, query and ranking of its repetitions."""
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        best = out.setdefault(row["sites"], dict(row))
+        for phase in ("snap", "query", "rank"):
+            best[phase] = min(best[phase], row[phase])
+    return list(out.values())
 
 
 def run(

@@ -51,7 +51,14 @@ from scipy.sparse import csgraph
 from geoplan._errors import NetworkError
 from geoplan._kernels import dense_pairs, points_in_boxes, same_edge_pairs
 from geoplan.distance import Nearest, Pairs
-from geoplan.snapping import Reach, can_travel, reach_targets, snap_points, warn_far
+from geoplan.snapping import (
+    Reach,
+    can_travel,
+    reach_targets,
+    region_circles,
+    snap_points,
+    warn_far,
+)
 
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
@@ -67,7 +74,6 @@ UNITS = ("m", "min")
 
 _MODE_WORDS = {"walk": "walking", "bike": "cycling", "drive": "driving"}
 _DENSE_BUDGET = 1 << 22  # float64 entries of one chunk of bounded searches (32 MiB)
-_INSIDE_SLACK_M = 1e-6  # sites this close inside a polygon's inscribed circle go to GEOS
 _DENSE_SHARE = 0.05  # above this share of nodes reached, join sites to searches densely
 
 
@@ -86,7 +92,7 @@ class _Sites:
     def by_x(self) -> tuple[IntArray, FloatArray, FloatArray]:
         """Sites with a location ordered by x, with their x and y (for point-in-polygon)."""
         has_xy = np.nonzero(np.isfinite(self.xy).all(axis=1))[0]
-        order = has_xy[np.argsort(self.xy[has_xy, 0], kind="stable")]
+        order = has_xy[np.argsort(self.xy[has_xy, 0])]
         return order, self.xy[order, 0], self.xy[order, 1]
 
 
@@ -99,32 +105,17 @@ class _Targets:
     def regions(self) -> tuple[IntArray, FloatArray, FloatArray] | None:
         """Polygon and line targets: positions, bounding boxes, circles.
 
-        Circles are ``x, y, r_in**2, r_out**2``: a point nearer the centre
-        than ``r_in`` (a large inscribed circle, shrunk against rounding of
-        the coordinates) is inside, one farther than ``r_out`` (the farthest
-        vertex, widened a little) is outside; lines and collections have
-        ``r_in**2 = -1`` and ``r_out**2 = inf`` (GEOS decides every site).
+        Circles are ``x, y, r_in**2, r_out**2`` (see
+        :func:`~geoplan.snapping.region_circles`; ``r_in**2 = -1`` where there
+        is no inner circle).
         """
         geoms = self.geoms
         which = np.nonzero((shapely.get_type_id(geoms) > 0) & ~shapely.is_empty(geoms))[0]
         if not len(which):
             return None
         regions = geoms[which]
-        circles = np.zeros((len(which), 4))
-        circles[:, 2:] = -1.0, np.inf
-        polygon = np.isin(shapely.get_type_id(regions), (3, 6))
-        areal = np.nonzero(polygon & (shapely.area(regions) > 0))[0]
-        x0, y0, x1, y1 = shapely.bounds(regions[areal]).T
-        tolerance = np.maximum(x1 - x0, y1 - y0) / 50  # a good circle, quickly; its radius is exact
-        radii = shapely.maximum_inscribed_circle(regions[areal], tolerance)
-        centre = shapely.get_coordinates(shapely.get_point(radii, 0))
-        circles[areal, :2] = centre
-        inner = shapely.length(radii) * (1.0 - 1e-9) - _INSIDE_SLACK_M
-        circles[areal, 2] = np.where(inner > 0, inner**2, -1.0)
-        vertex, owner = shapely.get_coordinates(regions[areal], return_index=True)
-        far = np.zeros(len(areal))
-        np.maximum.at(far, owner, np.hypot(*(vertex - centre[owner]).T))
-        circles[areal, 3] = (far * (1.0 + 1e-9) + 1e-9) ** 2
+        circles = np.column_stack(region_circles(regions))
+        circles[:, 2:] = np.where(circles[:, 2:] >= 0, circles[:, 2:] ** 2, circles[:, 2:])
         return which, shapely.bounds(regions), circles
 
 
@@ -207,6 +198,8 @@ class NetworkMetric:
         self.entrance_m = float(entrance_m)
         self._weight = network.edge_weight(unit)
         self._site_cache: _SiteCache | None = None
+        self._ends_cache: tuple[_Sites, tuple[IntArray, FloatArray, IntArray, FloatArray]] | None
+        self._ends_cache = None
         self._target_cache: dict[bytes, _Targets] = {}
         self._warned = False
 
@@ -427,6 +420,8 @@ class NetworkMetric:
         segment forbids that direction (unless the site is on that end) or the
         site is unreachable.
         """
+        if self._ends_cache is not None and self._ends_cache[0] is sites:
+            return self._ends_cache[1]
         net = self.network
         e = np.maximum(sites.edge, 0)
         w = self._weight[e]
@@ -434,7 +429,9 @@ class NetworkMetric:
         to_v, to_u = can_travel(net, e, f, 1.0), can_travel(net, e, f, 0.0)
         via_v = np.where(to_v & sites.ok, (1.0 - f) * w + sites.access, np.inf)
         via_u = np.where(to_u & sites.ok, f * w + sites.access, np.inf)
-        return net.edge_v[e], via_v, net.edge_u[e], via_u
+        ends = net.edge_v[e], via_v, net.edge_u[e], via_u
+        self._ends_cache = (sites, ends)
+        return ends
 
     def _same_edge(self, sites: _Sites, reach: Reach) -> tuple[IntArray, IntArray, FloatArray]:
         """(site, target, cost) for reaching a stretch along the site's own segment."""

@@ -31,11 +31,13 @@ from geoplan._errors import GeoplanWarning
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
 
-__all__ = ["Reach", "Snapped", "can_travel", "reach_targets", "snap_points"]
+__all__ = ["Reach", "Snapped", "can_travel", "reach_targets", "region_circles", "snap_points"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+
+_CIRCLE_SLACK_M = 1e-6  # margin of region circles against rounding of coordinates
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,45 @@ def reach_targets(
     return Reach(*(np.concatenate([getattr(p, k) for p in parts]) for k in Reach.__annotations__))
 
 
+def region_circles(
+    regions: npt.NDArray[np.object_],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Two circles around a centre of each region, to decide most points without GEOS.
+
+    A point nearer the centre than ``r_in`` is inside the region (a large
+    inscribed circle, shrunk against rounding of the coordinates); one
+    farther than ``r_out`` (the farthest vertex, widened a little) is outside.
+    Regions that are not (multi)polygons with an area get ``r_in = -1`` and
+    ``r_out = inf``.
+
+    Parameters
+    ----------
+    regions
+        Geometries.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``x``, ``y``, ``r_in``, ``r_out`` per region.
+    """
+    n = len(regions)
+    x, y, r_in, r_out = np.zeros(n), np.zeros(n), np.full(n, -1.0), np.full(n, np.inf)
+    polygon = np.isin(shapely.get_type_id(regions), (3, 6))
+    areal = np.nonzero(polygon & (shapely.area(regions) > 0))[0]
+    x0, y0, x1, y1 = shapely.bounds(regions[areal]).T
+    tolerance = np.maximum(x1 - x0, y1 - y0) / 50  # a good circle, quickly; its radius is exact
+    radii = shapely.maximum_inscribed_circle(regions[areal], tolerance)
+    centre = shapely.get_coordinates(shapely.get_point(radii, 0))
+    x[areal], y[areal] = centre.T
+    inner = shapely.length(radii) * (1.0 - 1e-9) - _CIRCLE_SLACK_M
+    r_in[areal] = np.where(inner > 0, inner, -1.0)
+    vertex, owner = shapely.get_coordinates(regions[areal], return_index=True)
+    far = np.zeros(len(areal))
+    np.maximum.at(far, owner, np.hypot(*(vertex - centre[owner]).T))
+    r_out[areal] = far * (1.0 + 1e-9) + _CIRCLE_SLACK_M
+    return x, y, r_in, r_out
+
+
 def _near_zones(net: StreetNetwork, zones: npt.NDArray[np.object_]) -> tuple[IntArray, IntArray]:
     """(zone, segment) pairs that may intersect: the segment passes a grid cell the zone's box touches."""
     return net._segment_grid.in_boxes(shapely.bounds(zones))
@@ -243,13 +284,22 @@ def _region_reach(
     zones = np.where(radius > 0, shapely.buffer(geoms, radius), geoms)
     shapely.prepare(zones)
     region, edge = _near_zones(net, zones)
-    lines = net.lines(edge)
-    hit = shapely.intersects(zones[region], lines)
-    region, edge, lines = region[hit], edge[hit], lines[hit]
-    whole = shapely.covers(zones[region], lines)
-    out = [Reach(which[region[whole]], edge[whole], *_constant(int(whole.sum()), 0, 1, 0))]
-    region, edge = region[~whole], edge[~whole]  # segments crossing a zone's edge
-    pieces = shapely.intersection(lines[~whole], zones[region])
+    # segments within a zone's inner circle are inside it, beyond its outer circle outside
+    grid = net._segment_grid
+    cx, cy, r_in, r_out = (c[region] for c in region_circles(zones))
+    ax, ay = grid.ax[edge] - cx, grid.ay[edge] - cy
+    bx, by = ax + grid.dx[edge], ay + grid.dy[edge]
+    inside = (np.hypot(ax, ay) <= r_in) & (np.hypot(bx, by) <= r_in)
+    _, gap = grid.project(np.column_stack([cx, cy]), edge)
+    unsure = np.nonzero(~inside & (gap <= r_out))[0]
+    lines = net.edge_lines[edge[unsure]]
+    hit = shapely.intersects(zones[region[unsure]], lines)
+    unsure, lines = unsure[hit], lines[hit]
+    covered = shapely.covers(zones[region[unsure]], lines)
+    whole = np.concatenate([np.nonzero(inside)[0], unsure[covered]])
+    out = [Reach(which[region[whole]], edge[whole], *_constant(len(whole), 0, 1, 0))]
+    region, edge = region[unsure[~covered]], edge[unsure[~covered]]  # crossing a zone's edge
+    pieces = shapely.intersection(lines[~covered], zones[region])
     flat, pair = shapely.get_parts(pieces, return_index=True)
     coords, piece = shapely.get_coordinates(flat, return_index=True)
     t, _ = net._segment_grid.project(coords, edge[pair[piece]])
