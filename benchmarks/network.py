@@ -127,10 +127,9 @@ def result(**values: Any) -> dict[str, Any]:
 
 
 def warm(net: Any, unit: str) -> None:
-    """Build the lazily built routing structures (reversed CSR, segment grid, segment lines)."""
+    """Build the lazily built routing structures (reversed CSR, segment grid)."""
     net.graph(unit, reverse=True)
     _ = net._segment_grid
-    _ = net.edge_lines  # the segments as shapely lines, for polygon targets
 
 
 class Clock:

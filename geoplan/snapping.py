@@ -292,7 +292,7 @@ def _region_reach(
     inside = (np.hypot(ax, ay) <= r_in) & (np.hypot(bx, by) <= r_in)
     _, gap = grid.project(np.column_stack([cx, cy]), edge)
     unsure = np.nonzero(~inside & (gap <= r_out))[0]
-    lines = net.edge_lines[edge[unsure]]
+    lines = net.lines(edge[unsure])
     hit = shapely.intersects(zones[region[unsure]], lines)
     unsure, lines = unsure[hit], lines[hit]
     covered = shapely.covers(zones[region[unsure]], lines)
