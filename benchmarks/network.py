@@ -14,8 +14,9 @@ with the same score.  Phases timed separately:
 * total -- load + build + snap + query + ranking (file -> ranked sites).
 
 Each size is answered ``REPEATS`` times in a row (geoplan with a new metric,
-so nothing about the sites or targets is cached) and the fastest snap, query
-and ranking count; load and build happen once.  Imports are timed apart.
+so nothing it learnt about those sites or targets is reused; structures of
+the network itself, built in ``build`` or lazily, are) and the fastest snap,
+query and ranking count; load and build happen once.  Imports are timed apart.
 
 Tools: ``geoplan`` (pyosmium -> arrays, exact edge snapping, virtual-node
 multi-source Dijkstra), ``floor`` (the same arrays with the bare minimum:
@@ -166,7 +167,7 @@ def tool_geoplan(
         # sites arrive as a layer in the study's metric CRS (here the network's)
         sites = gpd.GeoSeries(shapely.points(inputs["sites"][:n]), crs=4326).to_crs(net.crs)
         clock.lap()
-        # a new metric for every size: nothing about the sites or targets is cached from before
+        # a new metric every time: nothing learnt about the sites or targets is reused
         metric = NetworkMetric(net, unit="m", max_snap_m=1e9, entrance_m=PARK_ENTRANCE_M)
         metric.snap(sites)
         snap = clock.lap()

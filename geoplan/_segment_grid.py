@@ -47,7 +47,7 @@ FRAME = "Tuple((float64, float64, float64, int64, int64))"
 """Signature of a grid's frame: origin ``x0, y0``, cell side, cells along x and y."""
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(inline="always")  # inlined into the (cached) kernels that call it
 def _cell(v: float, origin: float, cell: float, n: int) -> int:
     """Cell holding coordinate ``v`` along one axis, clamped to the grid's ``n`` cells."""
     return min(max(math.floor((v - origin) / cell), 0), n - 1)

@@ -255,7 +255,10 @@ def region_circles(
     centre = shapely.get_coordinates(shapely.get_point(radii, 0))
     x[areal], y[areal] = centre.T
     inner = shapely.length(radii) * (1.0 - 1e-9) - _CIRCLE_SLACK_M
-    r_in[areal] = np.where(inner > 0, inner, -1.0)
+    inside = shapely.contains_xy(
+        regions[areal], centre[:, 0], centre[:, 1]
+    )  # GEOS's promise, checked
+    r_in[areal] = np.where((inner > 0) & inside, inner, -1.0)
     vertex, owner = shapely.get_coordinates(regions[areal], return_index=True)
     far = np.zeros(len(areal))
     np.maximum.at(far, owner, np.hypot(*(vertex - centre[owner]).T))

@@ -756,3 +756,25 @@ def test_area_as_layer_and_isochrone_errors(shanghai_osm: Path) -> None:
     with pytest.warns(GeoplanWarning, match="reach no street"):
         iso = isochrones(full, far, minutes=(5,))
     assert iso.geometry.iloc[0].is_empty
+
+
+def test_engine_imports_where_numba_cannot_cache(tmp_path: Path) -> None:
+    """A read-only install with no writable cache: the kernels compile in memory, with a warning."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, numpy as np\n"
+        "from numba.core import caching\n"
+        "caching.CacheImpl._locator_classes = []  # no cache location anywhere\n"
+        "logging.basicConfig(level=logging.WARNING)\n"
+        "from geoplan._segment_grid import SegmentGrid\n"
+        "grid = SegmentGrid(np.array([0.0]), np.array([0.0]), np.array([10.0]), np.array([0.0]))\n"
+        "print(grid.nearest(np.array([[5.0, 3.0]]))[2][0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "3.0"
+    assert "numba cannot cache _nearest" in done.stderr
