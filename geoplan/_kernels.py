@@ -15,6 +15,7 @@ C-contiguous and writeable first.
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -25,7 +26,7 @@ import numpy.typing as npt
 from numba.core import types
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["compiled", "dense_pairs", "points_in_boxes", "same_edge_pairs"]
+__all__ = ["bounded_searches", "compiled", "dense_pairs", "points_in_boxes", "same_edge_pairs"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -222,3 +223,57 @@ def dense_pairs(
                 cost[n] = c
                 n += 1
     return site, target, cost
+
+
+@compiled(I8, I8, F8, I8, "float64", returns=f"Tuple(({I8}, {I8}, {F8}))")
+def bounded_searches(
+    indptr: IntArray, indices: IntArray, data: FloatArray, sources: IntArray, cutoff: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Dijkstra from each source, stopped at ``cutoff``: (source position, node, cost).
+
+    The graph is CSR (``indptr``, ``indices``, ``data``; parallel arcs are
+    fine, the cheapest wins).  Only the nodes reached are touched, so the
+    work is proportional to what each search finds, not to the graph.
+    """
+    n = len(indptr) - 1
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, np.bool_)
+    touched = np.empty(n, np.int64)
+    size = 1024
+    out_source = np.empty(size, np.int64)
+    out_node = np.empty(size, np.int64)
+    out_cost = np.empty(size, np.float64)
+    m = 0
+    for k in range(len(sources)):
+        start = sources[k]
+        dist[start] = 0.0
+        touched[0] = start
+        n_touched = 1
+        heap = [(0.0, start)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if done[u]:
+                continue
+            done[u] = True
+            if m == size:  # grow the outputs
+                size *= 2
+                out_source = np.concatenate((out_source, np.empty(size - m, np.int64)))
+                out_node = np.concatenate((out_node, np.empty(size - m, np.int64)))
+                out_cost = np.concatenate((out_cost, np.empty(size - m, np.float64)))
+            out_source[m] = k
+            out_node[m] = u
+            out_cost[m] = d
+            m += 1
+            for j in range(indptr[u], indptr[u + 1]):
+                v = indices[j]
+                nd = d + data[j]
+                if nd <= cutoff and nd < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        for i in range(n_touched):
+            dist[touched[i]] = np.inf
+            done[touched[i]] = False
+    return out_source[:m].copy(), out_node[:m].copy(), out_cost[:m].copy()

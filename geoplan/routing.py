@@ -22,9 +22,10 @@ a :class:`~geoplan.network.StreetNetwork`, in metres or minutes:
   the exact partial costs.  A site's cost is then the cheaper of its
   segment's two ends plus the partial segment and its off-network leg, or the
   direct way along its own segment when a target stretch lies on it.
-* **Within**: the same virtual nodes, searched in chunks with
-  ``dijkstra(limit=cutoff)``: bounded searches from the targets, never one
-  search per site.
+* **Within**: the same virtual nodes, each searched by a compiled Dijkstra
+  that stops at the cutoff and touches only the nodes it reaches
+  (:func:`geoplan._kernels.bounded_searches`): bounded searches from the
+  targets, never one search per site.
 
 A partial segment costs its fraction (measured in the projected CRS) of the
 segment's great-circle length or minutes; off-network legs are straight
@@ -49,7 +50,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoplan._errors import NetworkError
-from geoplan._kernels import dense_pairs, points_in_boxes, same_edge_pairs
+from geoplan._kernels import bounded_searches, dense_pairs, points_in_boxes, same_edge_pairs
 from geoplan.distance import Nearest, Pairs
 from geoplan.snapping import (
     Reach,
@@ -581,16 +582,20 @@ class NetworkMetric:
         chunk = max(1, _DENSE_BUDGET // max(graph.shape[0], len(sites)))
         for lo in range(0, len(active), chunk):
             block = active[lo : lo + chunk]
-            dist = csgraph.dijkstra(graph, directed=True, indices=net.n_nodes + block, limit=cutoff)
-            dist = dist[:, : net.n_nodes]
-            row, node = np.nonzero(dist <= cutoff)
-            if len(row) > _DENSE_SHARE * dist.size:  # searches cover most of the network
+            row, node, reached = bounded_searches(
+                graph.indptr, graph.indices, graph.data, net.n_nodes + block, cutoff
+            )
+            real = node < net.n_nodes  # not the searches' own virtual nodes
+            row, node, reached = row[real], node[real], reached[real]
+            if len(row) > _DENSE_SHARE * len(block) * net.n_nodes:  # most of the network
+                dist = np.full((len(block), net.n_nodes), np.inf)
+                dist[row, node] = reached
                 dense.append(_dense_pairs(dist, block, ends, cutoff))
                 continue
             exits = exits or _Exits.of(ends, net.n_nodes)
             count = exits.start[node + 1] - exits.start[node]
             entry = np.repeat(exits.start[node], count) + _ranks(count)
-            cost = np.repeat(dist[row, node], count) + exits.cost[entry]
+            cost = np.repeat(reached, count) + exits.cost[entry]
             sparse_found.append((exits.site[entry], np.repeat(block[row], count), cost))
         main = dense[0] if len(dense) == 1 else None  # sorted by site, then target; unique
         rest = dense if len(dense) > 1 else []

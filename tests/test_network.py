@@ -778,3 +778,30 @@ def test_engine_imports_where_numba_cannot_cache(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "3.0"
     assert "numba cannot cache _nearest" in done.stderr
+
+
+def test_bounded_searches_equal_scipy_dijkstra(shanghai_osm: Path) -> None:
+    """The compiled bounded Dijkstra reaches exactly what scipy's ``dijkstra(limit=...)``
+    reaches, at the same costs (one-way drive network, parallel and zero-cost arcs)."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    from geoplan._kernels import bounded_searches
+
+    net = load_network(shanghai_osm, mode="drive")
+    base = net.graph("m", reverse=True).tocoo()
+    extra = np.random.default_rng(2).integers(0, net.n_nodes, (40, 2))
+    rows = np.concatenate([base.row, extra[:, 0], extra[:20, 0]])
+    cols = np.concatenate([base.col, extra[:, 1], extra[:20, 1]])
+    data = np.concatenate([base.data, np.full(40, 1e-300), np.full(20, 5.0)])  # ~0, parallel
+    order = np.argsort(rows, kind="stable")  # CSR kept by hand: duplicates stay duplicates
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=net.n_nodes))])
+    graph = sparse.csr_array((data[order], cols[order], indptr), shape=(net.n_nodes, net.n_nodes))
+    sources = np.random.default_rng(3).integers(0, net.n_nodes, 25)
+    for cutoff in (0.0, 250.0, 1e9):
+        row, node, cost = bounded_searches(graph.indptr, graph.indices, graph.data, sources, cutoff)
+        got = np.full((len(sources), net.n_nodes), np.inf)
+        got[row, node] = cost
+        expected = csgraph.dijkstra(graph, indices=sources, limit=cutoff)
+        assert len(set(zip(row.tolist(), node.tolist(), strict=True))) == len(row)
+        assert_close(got, expected)
