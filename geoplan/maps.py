@@ -69,6 +69,7 @@ import folium.plugins
 import geopandas as gpd
 import numpy as np
 import shapely
+from branca.element import Element
 from folium.map import Layer
 
 from geoplan import basemaps as _basemaps
@@ -442,8 +443,23 @@ def make_map(
 # --------------------------------------------------------------------------------------
 
 
+def _stable_ids(root: Element) -> None:
+    """Number every element in page order, so the same map renders to the same HTML.
+
+    folium names elements with random ids; the names are only used when the
+    page is rendered, so renumbering them first is safe.
+    """
+    stack, count = [root], 0
+    while stack:
+        element = stack.pop()
+        element._id = f"{count:08x}"
+        count += 1
+        stack.extend(reversed(list(getattr(element, "_children", {}).values())))
+
+
 def map_html(m: folium.Map, *, offline: bool = True) -> str:
     """The map as one HTML page (self-contained when ``offline``)."""
+    _stable_ids(m.get_root())
     page: str = m.get_root().render()
     if offline:
         page = make_offline(page)

@@ -623,3 +623,11 @@ def test_no_eligible_site_and_no_site(tmp_path):
     save_map(m, tmp_path / "none_eligible.html")
     empty = ranked.iloc[0:0]
     save_map(make_map(empty, basemap="none"), tmp_path / "empty.html")
+
+
+def test_the_same_map_renders_to_the_same_html(ranked, layers):
+    """folium's random element ids are renumbered: a re-run leaves no diff behind."""
+    first = map_html(make_map(ranked, basemap="none", **layers))
+    second = map_html(make_map(ranked, basemap="none", **layers))
+    assert first == second
+    assert "map_00000001" in first
