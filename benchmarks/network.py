@@ -122,9 +122,32 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def result(**values: Any) -> dict[str, Any]:
-    """One table row."""
-    return values
+def ranked_row(
+    clock: Clock,
+    *,
+    sites: int,
+    load: float,
+    build: float,
+    snap: float,
+    query: float,
+    park: np.ndarray,
+    station: np.ndarray,
+    count: np.ndarray,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Rank the sites with the common score (timed) and make the table row.
+
+    ``station`` is NaN or inf where a tool found none; the checksum is the
+    median of the others.
+    """
+    rank(park, station, count)
+    ranking = clock.lap()
+    found = station[np.isfinite(station)]
+    checksum = float(np.median(found)) if len(found) else float("nan")
+    return dict(
+        sites=sites, load=load, build=build, snap=snap, query=query, rank=ranking,
+        checksum=checksum, **extra,
+    )  # fmt: skip
 
 
 def warm(net: Any, unit: str) -> None:
@@ -176,18 +199,12 @@ def tool_geoplan(
         pairs = metric.within(sites, stations, CUTOFF_M)
         count = np.bincount(pairs.site, minlength=n)
         query = clock.lap()
-        rank(park.distance, station.distance, count)
         rows.append(
-            result(
-                sites=n,
-                load=load,
-                build=build,
-                snap=snap,
-                query=query,
-                rank=clock.lap(),
-                checksum=float(np.median(station.distance[np.isfinite(station.distance)])),
+            ranked_row(
+                clock, sites=n, load=load, build=build, snap=snap, query=query,
+                park=park.distance, station=station.distance, count=count,
             )
-        )
+        )  # fmt: skip
     return rows
 
 
@@ -231,18 +248,12 @@ def tool_floor(
         within = dense[:, node] + gap <= CUTOFF_M
         count = within.sum(axis=0)
         query = clock.lap()
-        rank(park, station, count)
         rows.append(
-            result(
-                sites=n,
-                load=load,
-                build=build,
-                snap=snap,
-                query=query,
-                rank=clock.lap(),
-                checksum=float(np.median(station[np.isfinite(station)])),
+            ranked_row(
+                clock, sites=n, load=load, build=build, snap=snap, query=query,
+                park=park, station=station, count=count,
             )
-        )
+        )  # fmt: skip
     return rows
 
 
@@ -297,18 +308,12 @@ def tool_pandana(
         count = net.aggregate(CUTOFF_M, type="count", decay="flat", name="stations")
         count = count.reindex(site_nodes).to_numpy()
         query = clock.lap()
-        rank(park, station, count)
         rows.append(
-            result(
-                sites=n,
-                load=load,
-                build=build,
-                snap=snap,
-                query=query,
-                rank=clock.lap(),
-                checksum=float(np.median(station[station < 10_000])),
+            ranked_row(
+                clock, sites=n, load=load, build=build, snap=snap, query=query,
+                park=park, station=np.where(station < 10_000, station, np.nan), count=count,
             )
-        )
+        )  # fmt: skip
     return rows
 
 
@@ -358,18 +363,12 @@ def tool_networkx(
             )
             count += np.isin(site_nodes, np.fromiter(reached, dtype=np.int64))
         query = clock.lap()
-        rank(park, station, count)
         rows.append(
-            result(
-                sites=n,
-                load=load,
-                build=build,
-                snap=snap,
-                query=query,
-                rank=clock.lap(),
-                checksum=float(np.median(station[np.isfinite(station)])),
+            ranked_row(
+                clock, sites=n, load=load, build=build, snap=snap, query=query,
+                park=park, station=station, count=count,
             )
-        )
+        )  # fmt: skip
     return rows
 
 
@@ -400,17 +399,11 @@ def tool_naive(
             min((d[t] for t in station_nodes if t in d), default=np.inf)
         per_site = clock.lap() / sample
         rows.append(
-            result(
-                sites=n,
-                load=load,
-                build=build,
-                snap=snap,
-                query=per_site * n,
-                rank=0.0,
-                checksum=float("nan"),
-                extrapolated=True,
-            )
-        )
+            {
+                "sites": n, "load": load, "build": build, "snap": snap, "query": per_site * n,
+                "rank": 0.0, "checksum": float("nan"), "extrapolated": True,
+            }
+        )  # fmt: skip
     return rows
 
 
@@ -475,19 +468,13 @@ def tool_grid(
         station = metric.nearest(sites, stations)
         pairs = metric.within(sites, stations, 15.0)
         query = clock.lap()
-        rank(park.distance, station.distance, np.bincount(pairs.site, minlength=n))
         rows.append(
-            result(
-                sites=n,
-                load=load,
-                build=build,
-                snap=snap,
-                query=query,
-                rank=clock.lap(),
-                checksum=float(np.median(station.distance)),
-                nodes=net.n_nodes,
+            ranked_row(
+                clock, sites=n, load=load, build=build, snap=snap, query=query,
+                park=park.distance, station=station.distance,
+                count=np.bincount(pairs.site, minlength=n), nodes=net.n_nodes,
             )
-        )
+        )  # fmt: skip
     return rows
 
 
