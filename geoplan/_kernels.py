@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import heapq
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -26,7 +27,16 @@ import numpy.typing as npt
 from numba.core import types
 from numba.np.numpy_support import as_dtype
 
-__all__ = ["bounded_searches", "compiled", "dense_pairs", "points_in_boxes", "same_edge_pairs"]
+__all__ = [
+    "bounded_searches",
+    "cell_of",
+    "compiled",
+    "counting_sort",
+    "dense_pairs",
+    "points_in_regions",
+    "same_edge_pairs",
+    "take_cheapest",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -75,10 +85,39 @@ def compiled(*args: str, returns: str = "none", parallel: bool = False) -> Calla
     return wrap
 
 
-@compiled(F8, F8, F8, F8, F8, F8, F8, F8, F8, F8, returns=f"Tuple(({I8}, {I8}, {B1}))")
-def points_in_boxes(
-    xs: FloatArray,
-    ys: FloatArray,
+@numba.njit(inline="always")  # inlined into the (cached) kernels that call it
+def cell_of(v: float, origin: float, cell: float, n: int) -> int:
+    """Cell holding coordinate ``v`` along one axis, clamped to a grid's ``n`` cells."""
+    return min(max(math.floor((v - origin) / cell), 0), n - 1)
+
+
+@numba.njit(nogil=True)
+def counting_sort(key: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
+    """``start, order``: the positions holding key ``k`` (``0 <= k < n_keys``)
+    are ``order[start[k]:start[k + 1]]``, in their original order."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for k in key:
+        start[k + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    order = np.empty(len(key), np.int64)
+    for i in range(len(key)):
+        order[fill[key[i]]] = i
+        fill[key[i]] += 1
+    return start, order
+
+
+_MAX_REGION_CELLS = 1024  # cells along each side of the grid of region boxes
+
+
+@compiled(
+    F8, F8, F8, F8, F8, F8, F8, F8, F8, F8,
+    returns=f"Tuple(({I8}, {I8}, {B1}))", parallel=True,
+)  # fmt: skip
+def points_in_regions(
+    x: FloatArray,
+    y: FloatArray,
     x_lo: FloatArray,
     y_lo: FloatArray,
     x_hi: FloatArray,
@@ -88,38 +127,75 @@ def points_in_boxes(
     r_in2: FloatArray,
     r_out2: FloatArray,
 ) -> tuple[IntArray, IntArray, BoolArray]:
-    """(box, point, sure) for the points inside each box (borders included)
-    that are not outside its outer circle.
+    """(point, region, sure) for every point in a region's bounding box (borders
+    included) and not beyond its outer circle, ordered by point then region.
 
-    The points ``xs``, ``ys`` are sorted by ``xs``.  Each box has two circles
-    around ``cx, cy`` (squared radii ``r_in2 <= r_out2``): points beyond the
-    outer one are left out, ``sure`` marks those within the inner one.
+    Each region has a box and two circles around ``cx, cy`` (squared radii
+    ``r_in2 <= r_out2``); ``sure`` marks the points within the inner one.
+    The boxes are filed in a uniform grid about as fine as the mean box, so
+    a point meets only the boxes filed under its own cell.  Points with a NaN
+    coordinate are in no region.
     """
-    lo = np.searchsorted(xs, x_lo, "left")
-    hi = np.searchsorted(xs, x_hi, "right")
-    n = 0
-    box = np.empty(0, np.int64)
+    n_points = len(x)
+    n_regions = len(x_lo)
+    if n_regions == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.bool_)
+    gx0, gy0, gx1, gy1 = x_lo.min(), y_lo.min(), x_hi.max(), y_hi.max()
+    side = max(np.mean(np.maximum(x_hi - x_lo, y_hi - y_lo)), 1e-9)
+    nx = min(int((gx1 - gx0) / side) + 1, _MAX_REGION_CELLS)
+    ny = min(int((gy1 - gy0) / side) + 1, _MAX_REGION_CELLS)
+    wx = (gx1 - gx0) / nx if gx1 > gx0 else 1.0
+    wy = (gy1 - gy0) / ny if gy1 > gy0 else 1.0
+    # (cell, box) for every cell a box covers, boxes in order; then by cell
+    n_filed = 0
+    cell = np.empty(0, np.int64)
+    filed = np.empty(0, np.int64)
+    for second in range(2):
+        if second:
+            cell = np.empty(n_filed, np.int64)
+            filed = np.empty(n_filed, np.int64)
+        n_filed = 0
+        for b in range(n_regions):
+            for row in range(cell_of(y_lo[b], gy0, wy, ny), cell_of(y_hi[b], gy0, wy, ny) + 1):
+                for col in range(cell_of(x_lo[b], gx0, wx, nx), cell_of(x_hi[b], gx0, wx, nx) + 1):
+                    if second:
+                        cell[n_filed] = row * nx + col
+                        filed[n_filed] = b
+                    n_filed += 1
+    start, order = counting_sort(cell, nx * ny)
+    filed = filed[order]
+    count = np.zeros(n_points + 1, np.int64)
     point = np.empty(0, np.int64)
+    region = np.empty(0, np.int64)
     sure = np.empty(0, np.bool_)
     for second in range(2):  # count, then fill
-        n = 0
-        for b in range(len(x_lo)):
-            for k in range(lo[b], hi[b]):
-                if not y_lo[b] <= ys[k] <= y_hi[b]:
+        if second:
+            for i in range(n_points):
+                count[i + 1] += count[i]
+            point = np.empty(count[n_points], np.int64)
+            region = np.empty(count[n_points], np.int64)
+            sure = np.empty(count[n_points], np.bool_)
+        for i in numba.prange(n_points):
+            px, py = x[i], y[i]
+            if not (gx0 <= px <= gx1 and gy0 <= py <= gy1):
+                continue
+            c = cell_of(py, gy0, wy, ny) * nx + cell_of(px, gx0, wx, nx)
+            n = count[i] if second else 0
+            for k in range(start[c], start[c + 1]):
+                b = filed[k]
+                if not (x_lo[b] <= px <= x_hi[b] and y_lo[b] <= py <= y_hi[b]):
                     continue
-                d2 = (xs[k] - cx[b]) ** 2 + (ys[k] - cy[b]) ** 2
+                d2 = (px - cx[b]) ** 2 + (py - cy[b]) ** 2
                 if d2 > r_out2[b]:
                     continue
                 if second:
-                    box[n] = b
-                    point[n] = k
+                    point[n] = i
+                    region[n] = b
                     sure[n] = d2 <= r_in2[b]
                 n += 1
-        if not second:
-            box = np.empty(n, np.int64)
-            point = np.empty(n, np.int64)
-            sure = np.empty(n, np.bool_)
-    return box, point, sure
+            if not second:
+                count[i + 1] = n
+    return point, region, sure
 
 
 @compiled(I8, F8, F8, B1, I8, I8, F8, F8, F8, I8, F8, B1, B1, returns=f"Tuple(({I8}, {I8}, {F8}))")
@@ -180,8 +256,60 @@ def same_edge_pairs(
     return out_site, out_target, out_cost
 
 
+@numba.njit(inline="always")
+def _put(
+    site: IntArray, target: IntArray, cost: FloatArray, n: int, i: int, t: int, c: float,
+    cutoff: float, write: bool,
+) -> int:  # fmt: skip
+    """Write pair (i, t, c) at ``n`` if ``c <= cutoff`` (and ``write``); the next ``n``."""
+    if c <= cutoff and c < np.inf:
+        if write:
+            site[n] = i
+            target[n] = t
+            cost[n] = c
+        n += 1
+    return n
+
+
+@numba.njit(inline="always")
+def _dense_site(
+    i: int, by_node: FloatArray, searched: IntArray, node_v: IntArray, via_v: FloatArray,
+    node_u: IntArray, via_u: FloatArray, extra_start: IntArray, extra_target: IntArray,
+    extra_cost: FloatArray, cutoff: float, site: IntArray, target: IntArray, cost: FloatArray,
+    n: int, write: bool,
+) -> int:  # fmt: skip
+    """Pairs of site ``i`` from ``n`` on (see :func:`dense_pairs`); the next ``n``."""
+    row_v, row_u = by_node[node_v[i]], by_node[node_u[i]]
+    k, k_end = extra_start[i], extra_start[i + 1]
+    if k == k_end:  # no extra candidates: the columns alone, in order
+        for j in range(len(searched)):
+            c = min(row_v[j] + via_v[i], row_u[j] + via_u[i])
+            n = _put(site, target, cost, n, i, searched[j], c, cutoff, write)
+        return n
+    pending_t, pending_c = -1, np.inf  # the pair being gathered, by ascending target
+    for j in range(len(searched) + 1):
+        last = j == len(searched)
+        t_j = extra_target[k_end - 1] + 1 if last else searched[j]
+        while k < k_end and extra_target[k] <= t_j:
+            if extra_target[k] != pending_t:
+                n = _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
+                pending_t, pending_c = extra_target[k], extra_cost[k]
+            else:
+                pending_c = min(pending_c, extra_cost[k])
+            k += 1
+        if last:
+            break
+        c = min(row_v[j] + via_v[i], row_u[j] + via_u[i])
+        if t_j != pending_t:
+            n = _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
+            pending_t, pending_c = t_j, c
+        else:
+            pending_c = min(pending_c, c)
+    return _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
+
+
 @compiled(
-    "float64[:, ::1]", I8, I8, F8, I8, F8, "float64",
+    "float64[:, ::1]", I8, I8, F8, I8, F8, I8, I8, F8, "float64",
     returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True,
 )  # fmt: skip
 def dense_pairs(
@@ -191,38 +319,56 @@ def dense_pairs(
     via_v: FloatArray,
     node_u: IntArray,
     via_u: FloatArray,
+    extra_start: IntArray,
+    extra_target: IntArray,
+    extra_cost: FloatArray,
     cutoff: float,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """(site, target, cost) within ``cutoff``, ordered by site then column.
+    """(site, target, cost) within ``cutoff``: each pair once, ordered by site then target.
 
     ``by_node[node, column]`` is the cost from ``node`` to target
-    ``searched[column]``;
-    a site leaves its segment by ``node_v`` at cost ``via_v`` or by ``node_u``
-    at ``via_u`` and takes the cheaper.
+    ``searched[column]`` (ascending); a site leaves its segment by ``node_v``
+    at cost ``via_v`` or by ``node_u`` at ``via_u`` and takes the cheaper.
+    Site ``i`` also has the extra candidates ``extra_start[i]:extra_start[i +
+    1]`` (ordered by target, any target); the cheapest way to a target counts.
     """
     n_sites = len(node_v)
-    n_columns = by_node.shape[1]
     count = np.zeros(n_sites + 1, np.int64)
+    site = np.empty(0, np.int64)
+    target = np.empty(0, np.int64)
+    cost = np.empty(0, np.float64)
     for i in numba.prange(n_sites):
-        c = 0
-        for j in range(n_columns):
-            c += min(by_node[node_v[i], j] + via_v[i], by_node[node_u[i], j] + via_u[i]) <= cutoff
-        count[i + 1] = c
+        count[i + 1] = _dense_site(
+            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
+            extra_cost, cutoff, site, target, cost, 0, False,
+        )  # fmt: skip
     for i in range(n_sites):
         count[i + 1] += count[i]
     site = np.empty(count[n_sites], np.int64)
     target = np.empty(count[n_sites], np.int64)
     cost = np.empty(count[n_sites], np.float64)
     for i in numba.prange(n_sites):
-        n = count[i]
-        for j in range(n_columns):
-            c = min(by_node[node_v[i], j] + via_v[i], by_node[node_u[i], j] + via_u[i])
-            if c <= cutoff:
-                site[n] = i
-                target[n] = searched[j]
-                cost[n] = c
-                n += 1
+        _dense_site(
+            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
+            extra_cost, cutoff, site, target, cost, count[i], True,
+        )  # fmt: skip
     return site, target, cost
+
+
+@compiled(F8, I8, I8, I8, F8, returns=f"Tuple(({F8}, {I8}))")
+def take_cheapest(
+    distance: FloatArray, nearest: IntArray, site: IntArray, target: IntArray, cost: FloatArray
+) -> tuple[FloatArray, IntArray]:
+    """Each site's cheapest of its current ``distance`` / ``nearest`` target and
+    the candidates (``site``, ``target``, ``cost``); the lower target on ties."""
+    distance = distance.copy()
+    nearest = nearest.copy()
+    for k in range(len(site)):
+        i = site[k]
+        if cost[k] < distance[i] or (cost[k] == distance[i] and target[k] < nearest[i]):
+            distance[i] = cost[k]
+            nearest[i] = target[k]
+    return distance, nearest
 
 
 @compiled(I8, I8, F8, I8, "float64", returns=f"Tuple(({I8}, {I8}, {F8}))")

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geoplan._kernels import F8, I8, compiled
+from geoplan._kernels import F8, I8, cell_of, compiled, counting_sort
 
 __all__ = ["SegmentGrid"]
 
@@ -45,12 +45,6 @@ _MAX_RINGS = 16  # points farther than this many cells from any street: GEOS's S
 
 FRAME = "Tuple((float64, float64, float64, int64, int64))"
 """Signature of a grid's frame: origin ``x0, y0``, cell side, cells along x and y."""
-
-
-@numba.njit(inline="always")  # inlined into the (cached) kernels that call it
-def _cell(v: float, origin: float, cell: float, n: int) -> int:
-    """Cell holding coordinate ``v`` along one axis, clamped to the grid's ``n`` cells."""
-    return min(max(math.floor((v - origin) / cell), 0), n - 1)
 
 
 @compiled(F8, F8, F8, F8, FRAME, returns=f"Tuple(({I8}, {I8}))")
@@ -85,8 +79,8 @@ def _file_segments(
                 lo_y, hi_y = min(py0, py1) - y0, max(py0, py1) - y0
                 pad_x = (abs(lo_x) + abs(hi_x) + cell) * _BOX_MARGIN
                 pad_y = (abs(lo_y) + abs(hi_y) + cell) * _BOX_MARGIN
-                i0, i1 = _cell(lo_x - pad_x, 0.0, cell, nx), _cell(hi_x + pad_x, 0.0, cell, nx)
-                j0, j1 = _cell(lo_y - pad_y, 0.0, cell, ny), _cell(hi_y + pad_y, 0.0, cell, ny)
+                i0, i1 = cell_of(lo_x - pad_x, 0.0, cell, nx), cell_of(hi_x + pad_x, 0.0, cell, nx)
+                j0, j1 = cell_of(lo_y - pad_y, 0.0, cell, ny), cell_of(hi_y + pad_y, 0.0, cell, ny)
                 for iy in range(j0, j1 + 1):
                     for ix in range(i0, i1 + 1):
                         c = iy * nx + ix
@@ -131,7 +125,7 @@ def _nearest(
     for k in numba.prange(len(order)):
         i = order[k]
         px, py = qx[i], qy[i]
-        cx, cy = _cell(px, x0, cell, nx), _cell(py, y0, cell, ny)
+        cx, cy = cell_of(px, x0, cell, nx), cell_of(py, y0, cell, ny)
         best, best_e, best_t = np.inf, -1, 0.0
         r = 0
         while True:  # ring r: the cells at Chebyshev distance r from (cx, cy)
@@ -193,8 +187,8 @@ def _in_boxes(
         n = 0
         seen[:] = -1
         for b in range(len(x_lo)):
-            i0, i1 = _cell(x_lo[b], x0, cell, nx), _cell(x_hi[b], x0, cell, nx)
-            j0, j1 = _cell(y_lo[b], y0, cell, ny), _cell(y_hi[b], y0, cell, ny)
+            i0, i1 = cell_of(x_lo[b], x0, cell, nx), cell_of(x_hi[b], x0, cell, nx)
+            j0, j1 = cell_of(y_lo[b], y0, cell, ny), cell_of(y_hi[b], y0, cell, ny)
             for iy in range(j0, j1 + 1):
                 for ix in range(i0, i1 + 1):
                     c = iy * nx + ix
@@ -219,19 +213,10 @@ def _block_order(
 ) -> npt.NDArray[np.int64]:
     """Points by square block of ``frame`` (row by row): a counting sort."""
     x0, y0, block, nx, ny = frame
-    n = len(qx)
-    key = np.empty(n, np.int64)
-    count = np.zeros(nx * ny + 1, np.int64)
-    for i in range(n):
-        key[i] = _cell(qy[i], y0, block, ny) * nx + _cell(qx[i], x0, block, nx)
-        count[key[i] + 1] += 1
-    for b in range(nx * ny):
-        count[b + 1] += count[b]
-    order = np.empty(n, np.int64)
-    for i in range(n):
-        order[count[key[i]]] = i
-        count[key[i]] += 1
-    return order
+    key = np.empty(len(qx), np.int64)
+    for i in range(len(qx)):
+        key[i] = cell_of(qy[i], y0, block, ny) * nx + cell_of(qx[i], x0, block, nx)
+    return counting_sort(key, nx * ny)[1]
 
 
 class SegmentGrid:

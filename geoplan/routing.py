@@ -50,7 +50,13 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoplan._errors import NetworkError
-from geoplan._kernels import bounded_searches, dense_pairs, points_in_boxes, same_edge_pairs
+from geoplan._kernels import (
+    bounded_searches,
+    dense_pairs,
+    points_in_regions,
+    same_edge_pairs,
+    take_cheapest,
+)
 from geoplan.distance import Nearest, Pairs
 from geoplan.snapping import (
     Reach,
@@ -88,13 +94,6 @@ class _Sites:
     access: FloatArray  # off-network leg, in the metric's unit
     ok: BoolArray
     xy: FloatArray
-
-    @cached_property
-    def by_x(self) -> tuple[IntArray, FloatArray, FloatArray]:
-        """Sites with a location ordered by x, with their x and y (for point-in-polygon)."""
-        has_xy = np.nonzero(np.isfinite(self.xy).all(axis=1))[0]
-        order = has_xy[np.argsort(self.xy[has_xy, 0])]
-        return order, self.xy[order, 0], self.xy[order, 1]
 
 
 @dataclass(frozen=True)
@@ -456,42 +455,32 @@ class NetworkMetric:
         )
 
     def _inside(self, sites: _Sites, targets: _Targets) -> tuple[IntArray, IntArray, FloatArray]:
-        """(site, target, 0) for sites inside (or on) polygon and line targets.
+        """(site, target, 0) for sites inside (or on) polygon and line targets, by site.
 
         Sites in a region's bounding box are inside when they are within its
-        inscribed circle; GEOS decides the others.
+        inscribed circle and outside beyond its outer circle; GEOS decides the others.
         """
         regions = targets.regions
         if regions is None:
             return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
         which, boxes, circles = regions
         x, y = sites.xy[:, 0], sites.xy[:, 1]
-        order, xs, ys = sites.by_x
-        region, rank, sure = points_in_boxes(xs, ys, *boxes.T, *circles.T)
-        site = order[rank]
-        geoms = targets.geoms[which]
-        shapely.prepare(geoms)
+        site, region, sure = points_in_regions(x, y, *boxes.T, *circles.T)
         unsure = np.nonzero(~sure)[0]
-        sure[unsure] = shapely.intersects_xy(
-            geoms[region[unsure]], x[site[unsure]], y[site[unsure]]
-        )
-        return (
-            site[sure].astype(np.intp, copy=False),
-            which[region[sure]].astype(np.intp, copy=False),
-            np.zeros(int(sure.sum())),
-        )
+        if len(unsure):
+            geoms = targets.geoms[which]
+            shapely.prepare(geoms)
+            sure[unsure] = shapely.intersects_xy(
+                geoms[region[unsure]], x[site[unsure]], y[site[unsure]]
+            )
+        return site[sure], which[region[sure]], np.zeros(int(sure.sum()))
 
-    def _extras(self, sites: _Sites, targets: _Targets) -> tuple[IntArray, IntArray, FloatArray]:
-        """Candidates the graph search does not see: same segment, inside a polygon."""
-        same = self._same_edge(sites, targets.reach)
-        inside = self._inside(sites, targets)
-        site, target, cost = (np.concatenate([a, b]) for a, b in zip(same, inside, strict=True))
-        keep = np.isfinite(cost)
-        return (
-            site[keep].astype(np.intp, copy=False),
-            target[keep].astype(np.intp, copy=False),
-            cost[keep],
-        )
+    def _extras(
+        self, sites: _Sites, targets: _Targets
+    ) -> list[tuple[IntArray, IntArray, FloatArray]]:
+        """Candidates the graph search does not see, each part ordered by site:
+        targets along the site's own segment, polygons the site is in."""
+        return [self._same_edge(sites, targets.reach), self._inside(sites, targets)]
 
     def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
         """Nearest target of every site along streets (see :class:`DistanceMetric`).
@@ -535,14 +524,9 @@ class NetworkMetric:
             target = np.where(np.isfinite(distance), source - net.n_nodes, -1).astype(
                 np.intp, copy=False
             )
-        site, tgt, cost = self._extras(s, found)
-        if len(site):  # the cheapest candidate per site, the lowest target on ties
-            best = distance.copy()
-            np.minimum.at(best, site, cost)
-            tie = cost == best[site]
-            lowest = np.where(best < distance, np.iinfo(np.intp).max, target)
-            np.minimum.at(lowest, site[tie], tgt[tie])
-            distance, target = best, lowest
+        for site, tgt, cost in self._extras(s, found):
+            if len(site):  # the cheapest candidate per site, the lowest target on ties
+                distance, target = take_cheapest(distance, target, site, tgt, cost)
         return Nearest(distance, target)
 
     def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
@@ -576,8 +560,8 @@ class NetworkMetric:
         graph = self._search_graph(reach, len(targets))
         ends = self._endpoints(s)
         exits: _Exits | None = None
-        dense: list[tuple[IntArray, IntArray, FloatArray]] = []
-        sparse_found = [self._extras(s, found)]
+        extras = self._extras(s, found)
+        candidates = list(extras)  # (site, target, cost) in any order, pairs may repeat
         active = np.unique(reach.target)
         chunk = max(1, _DENSE_BUDGET // max(graph.shape[0], len(sites)))
         for lo in range(0, len(active), chunk):
@@ -588,20 +572,23 @@ class NetworkMetric:
             real = node < net.n_nodes  # not the searches' own virtual nodes
             row, node, reached = row[real], node[real], reached[real]
             if len(row) > _DENSE_SHARE * len(block) * net.n_nodes:  # most of the network
-                dist = np.full((len(block), net.n_nodes), np.inf)
-                dist[row, node] = reached
-                dense.append(_dense_pairs(dist, block, ends, cutoff))
+                dist = np.full((net.n_nodes, len(block)), np.inf)
+                dist[node, row] = reached
+                if len(block) == len(active):  # one round: with the extras, the answer
+                    return Pairs(
+                        *dense_pairs(dist, block, *ends, *_by_site(extras, len(sites)), cutoff)
+                    )
+                candidates.append(
+                    dense_pairs(dist, block, *ends, *_by_site([], len(sites)), cutoff)
+                )
                 continue
             exits = exits or _Exits.of(ends, net.n_nodes)
             count = exits.start[node + 1] - exits.start[node]
             entry = np.repeat(exits.start[node], count) + _ranks(count)
             cost = np.repeat(reached, count) + exits.cost[entry]
-            sparse_found.append((exits.site[entry], np.repeat(block[row], count), cost))
-        main = dense[0] if len(dense) == 1 else None  # sorted by site, then target; unique
-        rest = dense if len(dense) > 1 else []
-        site, target, cost = (np.concatenate([f[k] for f in sparse_found + rest]) for k in range(3))
-        keep = cost <= cutoff
-        return _merge_pairs(main, site[keep], target[keep], cost[keep], len(targets))
+            candidates.append((exits.site[entry], np.repeat(block[row], count), cost))
+        site, target, cost = (np.concatenate(part) for part in zip(*candidates, strict=True))
+        return _cheapest_pairs(site, target, cost, cutoff, len(targets))
 
 
 @dataclass(frozen=True)
@@ -624,51 +611,33 @@ class _Exits:
         return cls(np.searchsorted(node[order], np.arange(n_nodes + 1)), site[order], cost[order])
 
 
-def _dense_pairs(
-    dist: FloatArray,
-    block: IntArray,
-    ends: tuple[IntArray, FloatArray, IntArray, FloatArray],
-    cutoff: float,
+def _by_site(
+    parts: list[tuple[IntArray, IntArray, FloatArray]], n_sites: int
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """(site, target, cost) within ``cutoff`` of searches ``dist`` (block x nodes), by site."""
-    return dense_pairs(np.ascontiguousarray(dist.T), block, *ends, cutoff)
+    """Candidates grouped by site, by target within a site: ``start, target, cost``
+    (site ``i``'s are ``start[i]:start[i + 1]``)."""
+    start = np.zeros(n_sites + 1, np.int64)
+    if not parts:
+        return start, np.empty(0, np.int64), np.empty(0)
+    site, target, cost = (np.concatenate(part) for part in zip(*parts, strict=True))
+    order = np.lexsort((target, site))
+    np.cumsum(np.bincount(site, minlength=n_sites), out=start[1:])
+    return start, target[order], cost[order]
 
 
-def _merge_pairs(
-    main: tuple[IntArray, IntArray, FloatArray] | None,
-    site: IntArray,
-    target: IntArray,
-    cost: FloatArray,
-    n_targets: int,
+def _cheapest_pairs(
+    site: IntArray, target: IntArray, cost: FloatArray, cutoff: float, n_targets: int
 ) -> Pairs:
-    """The cheapest cost of every (site, target), ordered by site then target.
-
-    ``main`` (may be ``None``) is already ordered and has each pair once; the
-    other candidates may repeat pairs in any order (they are sorted here, so
-    keep them few when ``main`` holds the bulk).
-    """
-    key = site.astype(np.int64) * n_targets + target
+    """The cheapest cost of every (site, target) within ``cutoff``, ordered by site then target."""
+    keep = cost <= cutoff
+    key = site[keep].astype(np.int64) * n_targets + target[keep]
     order = np.argsort(key, kind="stable")
-    key, cost = key[order], cost[order]
+    key, cost = key[order], cost[keep][order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
     cost = np.minimum.reduceat(cost, first) if len(first) else cost
     key = key[first]
-    if main is None:
-        return Pairs(
-            (key // n_targets).astype(np.intp, copy=False),
-            (key % n_targets).astype(np.intp, copy=False),
-            cost,
-        )
-    main_site, main_target, main_cost = main
-    at = np.searchsorted(main_site.astype(np.int64) * n_targets + main_target, key)
-    same = at < len(main_site)
-    same[same] = main_site[at[same]] * n_targets + main_target[at[same]] == key[same]
-    np.minimum.at(main_cost, at[same], cost[same])
-    new = ~same
-    if new.any():
-        main_site = np.insert(main_site, at[new], key[new] // n_targets)
-        main_target = np.insert(main_target, at[new], key[new] % n_targets)
-        main_cost = np.insert(main_cost, at[new], cost[new])
     return Pairs(
-        main_site.astype(np.intp, copy=False), main_target.astype(np.intp, copy=False), main_cost
+        (key // n_targets).astype(np.intp, copy=False),
+        (key % n_targets).astype(np.intp, copy=False),
+        cost,
     )

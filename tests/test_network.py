@@ -325,7 +325,7 @@ def test_within_every_path_equals_networkx_reference(
     sites = random_sites(net, 150, seed=8)
     targets = targets_for(net, seed=9)
     expected = reference_costs(metric, sites, targets)
-    for cutoff in (600.0, 1e9):  # some pairs; every reachable pair
+    for cutoff in (600.0, 1e9, np.inf):  # some pairs; every reachable pair (twice)
         pairs = metric.within(sites, targets, cutoff)
         key = pairs.site * len(targets) + pairs.target
         assert (np.diff(key) > 0).all()
@@ -805,3 +805,36 @@ def test_bounded_searches_equal_scipy_dijkstra(shanghai_osm: Path) -> None:
         expected = csgraph.dijkstra(graph, indices=sources, limit=cutoff)
         assert len(set(zip(row.tolist(), node.tolist(), strict=True))) == len(row)
         assert_close(got, expected)
+
+
+def test_points_in_regions_equals_brute_force() -> None:
+    """The grid of region boxes finds exactly the (point, region) pairs a full
+    comparison finds, ordered by point then region: boxes of every size (a
+    line's zero width, one covering everything, many tiny), points on borders
+    and NaN points."""
+    from geoplan._kernels import points_in_regions
+
+    rng = np.random.default_rng(5)
+    lo = rng.uniform(0, 10_000, (300, 2))
+    size = rng.choice([0.0, 1.0, 50.0, 800.0], (300, 2))
+    size[0] = 20_000.0  # one huge box
+    size[1, 0] = 0.0  # a vertical line's box
+    hi = lo + size
+    centre = (lo + hi) / 2
+    r_out2 = ((hi - lo) ** 2).sum(axis=1) / 4 * rng.choice([0.5, 1.0], 300)
+    r_in2 = r_out2 * rng.uniform(0, 0.5, 300)
+    xy = rng.uniform(-100, 10_100, (5_000, 2))
+    xy[:300] = lo  # on box corners
+    xy[300:310] = np.nan
+    point, region, sure = points_in_regions(
+        xy[:, 0], xy[:, 1], lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1],
+        centre[:, 0], centre[:, 1], r_in2, r_out2,
+    )  # fmt: skip
+    x, y = xy[:, :1], xy[:, 1:]
+    d2 = (x - centre[:, 0]) ** 2 + (y - centre[:, 1]) ** 2
+    in_box = (lo[:, 0] <= x) & (x <= hi[:, 0]) & (lo[:, 1] <= y) & (y <= hi[:, 1])
+    expected_point, expected_region = np.nonzero(in_box & (d2 <= r_out2))
+    np.testing.assert_array_equal(point, expected_point)
+    np.testing.assert_array_equal(region, expected_region)
+    np.testing.assert_array_equal(sure, d2[point, region] <= r_in2[region])
+    assert len(point) > 500
