@@ -52,20 +52,29 @@ I8 = "int64[::1]"
 B1 = "boolean[::1]"
 
 
-def compiled(*args: str, returns: str = "none", parallel: bool = False) -> Callable[[_F], _F]:
+def compiled(
+    *args: str, returns: str = "none", parallel: bool = False, boundscheck: bool = False
+) -> Callable[[_F], _F]:
     """Compile a kernel now for argument types ``args`` (cached on disk).
 
     The function returned converts array arguments to the declared dtype and
-    layout before calling the compiled kernel.
+    layout before calling the compiled kernel.  ``boundscheck`` makes an
+    index out of bounds raise :class:`IndexError` (for kernels that read
+    untrusted data).
     """
     signature = f"{returns}({', '.join(args)})"
 
     def wrap(func: _F) -> _F:
+        def jit(cache: bool) -> Any:
+            return numba.njit(
+                signature, cache=cache, nogil=True, parallel=parallel, boundscheck=boundscheck
+            )(func)
+
         try:
-            kernel = numba.njit(signature, cache=True, nogil=True, parallel=parallel)(func)
+            kernel = jit(cache=True)
         except RuntimeError:  # nowhere writable to cache: compile for this process only
             logger.warning("numba cannot cache %s (set NUMBA_CACHE_DIR); compiling", func.__name__)
-            kernel = numba.njit(signature, nogil=True, parallel=parallel)(func)
+            kernel = jit(cache=False)
         dtypes = [
             as_dtype(t.dtype) if isinstance(t, types.Array) else None
             for t in kernel.nopython_signatures[0].args

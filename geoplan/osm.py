@@ -7,9 +7,11 @@ street *segments* (one per pair of consecutive nodes of a way) with their OSM
 node ids, longitude/latitude, travel speed and allowed directions.
 :mod:`geoplan.network` turns that into a routable, projected network.
 
-OSM files are streamed with pyosmium: node locations are kept in pyosmium's
-C++ location index and only the ways with a ``highway`` tag reach Python, so a
-whole city loads in well under a second and no networkx graph is built.
+PBF files are decoded by a compiled reader (:mod:`geoplan._pbf`) that turns
+nodes and ways into arrays without a Python object per node; other OSM files
+(XML, compressed) are streamed with pyosmium, which keeps node locations in
+its C++ index and hands only the ways with a ``highway`` tag to Python.  No
+networkx graph is built.
 
 Which ways are kept per mode follows osmnx's network types (``walk``,
 ``bike``, ``drive``; the same tag filters, written as regular expressions as
@@ -33,6 +35,7 @@ import numpy.typing as npt
 import shapely
 
 from geoplan._errors import LayerNotFoundError, NetworkError
+from geoplan._pbf import HighwayWays, read_pbf_highways
 
 __all__ = [
     "BIKE_SPEED_KMH",
@@ -357,8 +360,6 @@ def read_osm(
     OsmStreets
         The segments of the kept ways (not yet reduced to a connected part).
     """
-    import osmium
-
     mode = check_mode(mode)
     path = Path(path)
     if not path.is_file():
@@ -367,9 +368,47 @@ def read_osm(
             "extract (e.g. a province .osm.pbf from Geofabrik) and pass it with area=... ."
         )
     table = _speed_table(mode, speeds_kmh)
-    osm_file = osmium.io.File(str(path), _osm_format(path))
+    osm_format = _osm_format(path)
+    try:
+        ways = read_pbf_highways(path) if osm_format == "pbf" else None
+        if ways is None:
+            ways = _stream_highways(path, osm_format)
+    except (RuntimeError, ValueError) as exc:
+        raise NetworkError(
+            f"Cannot read {str(path)!r} as OpenStreetMap data ({exc}). Check that it is an "
+            "OSM XML or PBF file (not GeoJSON, CSV or a web page saved by mistake) and that "
+            "the name ends in .osm/.osm.xml/.osm.bz2 for XML and .osm.pbf for PBF."
+        ) from exc
+    rules = [_way_rules(tags, mode, table) for tags in ways.tags]
+    kept = np.array([r is not None for r in rules], dtype=np.bool_) & (ways.counts >= 2)
+    chosen = [r for r, k in zip(rules, kept.tolist(), strict=True) if k and r is not None]
+    logger.info("%s: %d highway ways, %d kept for %s", path, len(rules), len(chosen), mode)
+    refs_kept = np.repeat(kept, ways.counts)
+    return _streets_from_paths(
+        ways.refs[refs_kept],
+        ways.x[refs_kept],
+        ways.y[refs_kept],
+        ways.counts[kept],
+        way_ids=ways.way_id[kept],
+        speed_kmh=np.array([r[0] for r in chosen], dtype=np.float64),
+        forward=np.array([r[1] for r in chosen], dtype=np.bool_),
+        backward=np.array([r[2] for r in chosen], dtype=np.bool_),
+        mode=mode,
+        source=str(path),
+        ways_seen=len(rules),
+        area=area,
+        divisor=1e7,
+    )
+
+
+def _stream_highways(path: Path, osm_format: str) -> HighwayWays:
+    """The ways with a ``highway`` key, streamed with pyosmium (any OSM file)."""
+    import osmium
+
     processor = (
-        osmium.FileProcessor(osm_file, osmium.osm.NODE | osmium.osm.WAY)
+        osmium.FileProcessor(
+            osmium.io.File(str(path), osm_format), osmium.osm.NODE | osmium.osm.WAY
+        )
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
@@ -378,55 +417,27 @@ def read_osm(
     xs: list[int] = []
     ys: list[int] = []
     way_ids: list[int] = []
-    way_starts: list[int] = []
-    way_speed: list[float] = []
-    way_fwd: list[bool] = []
-    way_bwd: list[bool] = []
-    seen = 0
+    counts: list[int] = []
+    tags: list[dict[str, str]] = []
     add_ref, add_x, add_y = refs.append, xs.append, ys.append
-    try:
-        for entity in processor:
-            way = cast("osmium.osm.Way", entity)
-            seen += 1
-            rules = _way_rules(way.tags, mode, table)
-            if rules is None:
-                continue
-            nodes = way.nodes
-            if len(nodes) < 2:
-                continue
-            way_ids.append(way.id)
-            way_starts.append(len(refs))
-            way_speed.append(rules[0])
-            way_fwd.append(rules[1])
-            way_bwd.append(rules[2])
-            for node in nodes:
-                add_ref(node.ref)
-                location = node.location
-                add_x(location.x)
-                add_y(location.y)
-    except RuntimeError as exc:
-        raise NetworkError(
-            f"Cannot read {str(path)!r} as OpenStreetMap data ({exc}). Check that it is an "
-            "OSM XML or PBF file (not GeoJSON, CSV or a web page saved by mistake) and that "
-            "the name ends in .osm/.osm.xml/.osm.bz2 for XML and .osm.pbf for PBF."
-        ) from exc
-    logger.info("%s: %d highway ways, %d kept for %s", path, seen, len(way_ids), mode)
-    starts = np.asarray([*way_starts, len(refs)], dtype=np.intp)
-    counts = np.diff(starts)
-    return _streets_from_paths(
-        np.asarray(refs, dtype=np.int64),
-        np.asarray(xs, dtype=np.int64),
-        np.asarray(ys, dtype=np.int64),
-        counts,
-        way_ids=np.asarray(way_ids, dtype=np.int64),
-        speed_kmh=np.asarray(way_speed, dtype=np.float64),
-        forward=np.asarray(way_fwd, dtype=bool),
-        backward=np.asarray(way_bwd, dtype=bool),
-        mode=mode,
-        source=str(path),
-        ways_seen=seen,
-        area=area,
-        divisor=1e7,
+    for entity in processor:
+        way = cast("osmium.osm.Way", entity)
+        way_ids.append(way.id)
+        tags.append({tag.k: tag.v for tag in way.tags})
+        nodes = way.nodes
+        counts.append(len(nodes))
+        for node in nodes:
+            add_ref(node.ref)
+            location = node.location
+            add_x(location.x)
+            add_y(location.y)
+    return HighwayWays(
+        way_id=np.asarray(way_ids, dtype=np.int64),
+        tags=tags,
+        refs=np.asarray(refs, dtype=np.int64),
+        counts=np.asarray(counts, dtype=np.int64),
+        x=np.asarray(xs, dtype=np.int64),
+        y=np.asarray(ys, dtype=np.int64),
     )
 
 
