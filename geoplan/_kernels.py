@@ -118,6 +118,7 @@ def counting_sort(key: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
 
 
 _MAX_REGION_CELLS = 1024  # cells along each side of the grid of region boxes
+_FILINGS_PER_ITEM = 4  # a grid of region boxes files at most this many per point and box
 
 
 @compiled(
@@ -141,8 +142,9 @@ def points_in_regions(
 
     Each region has a box and two circles around ``cx, cy`` (squared radii
     ``r_in2 <= r_out2``); ``sure`` marks the points within the inner one.
-    The boxes are filed in a uniform grid about as fine as the mean box, so
-    a point meets only the boxes filed under its own cell.  Points with a NaN
+    The boxes are filed in a uniform grid of cells a quarter of the mean box
+    (coarser when that would file them too many times), so a point meets only
+    the boxes filed under its own cell.  Points with a NaN
     coordinate are in no region.
     """
     n_points = len(x)
@@ -150,11 +152,20 @@ def points_in_regions(
     if n_regions == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.bool_)
     gx0, gy0, gx1, gy1 = x_lo.min(), y_lo.min(), x_hi.max(), y_hi.max()
-    side = max(np.mean(np.maximum(x_hi - x_lo, y_hi - y_lo)), 1e-9)
-    nx = min(int((gx1 - gx0) / side) + 1, _MAX_REGION_CELLS)
-    ny = min(int((gy1 - gy0) / side) + 1, _MAX_REGION_CELLS)
-    wx = (gx1 - gx0) / nx if gx1 > gx0 else 1.0
-    wy = (gy1 - gy0) / ny if gy1 > gy0 else 1.0
+    # cells a quarter of the mean box, coarser while the boxes would fill too many
+    side = max(np.mean(np.maximum(x_hi - x_lo, y_hi - y_lo)) / 4, 1e-9)
+    budget = _FILINGS_PER_ITEM * (n_points + n_regions)
+    while True:
+        nx = min(int((gx1 - gx0) / side) + 1, _MAX_REGION_CELLS)
+        ny = min(int((gy1 - gy0) / side) + 1, _MAX_REGION_CELLS)
+        wx = (gx1 - gx0) / nx if gx1 > gx0 else 1.0
+        wy = (gy1 - gy0) / ny if gy1 > gy0 else 1.0
+        filings = 0.0
+        for b in range(n_regions):
+            filings += ((x_hi[b] - x_lo[b]) / wx + 2) * ((y_hi[b] - y_lo[b]) / wy + 2)
+        if filings <= budget or (nx == 1 and ny == 1):
+            break
+        side *= 2
     # (cell, box) for every cell a box covers, boxes in order; then by cell
     n_filed = 0
     cell = np.empty(0, np.int64)
@@ -380,7 +391,71 @@ def take_cheapest(
     return distance, nearest
 
 
-@compiled(I8, I8, F8, I8, "float64", returns=f"Tuple(({I8}, {I8}, {F8}))")
+@compiled(
+    I8, I8, F8, I8, "float64", "int64", returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True
+)
+def _bounded_searches(
+    indptr: IntArray,
+    indices: IntArray,
+    data: FloatArray,
+    sources: IntArray,
+    cutoff: float,
+    n_blocks: int,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`bounded_searches`, the sources shared out in ``n_blocks`` blocks."""
+    n = len(indptr) - 1
+    n_sources = len(sources)
+    n_blocks = max(1, min(n_blocks, n_sources))
+    # source k writes what it reaches in slot k (n entries, of which only those
+    # written are ever touched in memory), then the slots are packed
+    slot_node = np.empty(n_sources * n, np.int64)
+    slot_cost = np.empty(n_sources * n, np.float64)
+    count = np.zeros(n_sources + 1, np.int64)
+    for b in numba.prange(n_blocks):
+        dist = np.full(n, np.inf)
+        done = np.zeros(n, np.bool_)
+        touched = np.empty(n, np.int64)
+        for k in range(b * n_sources // n_blocks, (b + 1) * n_sources // n_blocks):
+            start = sources[k]
+            m = k * n
+            dist[start] = 0.0
+            touched[0] = start
+            n_touched = 1
+            heap = [(0.0, start)]
+            while heap:
+                d, u = heapq.heappop(heap)
+                if done[u]:
+                    continue
+                done[u] = True
+                slot_node[m] = u
+                slot_cost[m] = d
+                m += 1
+                for j in range(indptr[u], indptr[u + 1]):
+                    v = indices[j]
+                    nd = d + data[j]
+                    if nd <= cutoff and nd < dist[v]:
+                        if dist[v] == np.inf:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v] = nd
+                        heapq.heappush(heap, (nd, v))
+            count[k + 1] = m - k * n
+            for i in range(n_touched):
+                dist[touched[i]] = np.inf
+                done[touched[i]] = False
+    for k in range(n_sources):
+        count[k + 1] += count[k]
+    out_source = np.empty(count[n_sources], np.int64)
+    out_node = np.empty(count[n_sources], np.int64)
+    out_cost = np.empty(count[n_sources], np.float64)
+    for k in numba.prange(n_sources):
+        size = count[k + 1] - count[k]
+        out_source[count[k] : count[k + 1]] = k
+        out_node[count[k] : count[k + 1]] = slot_node[k * n : k * n + size]
+        out_cost[count[k] : count[k + 1]] = slot_cost[k * n : k * n + size]
+    return out_source, out_node, out_cost
+
+
 def bounded_searches(
     indptr: IntArray, indices: IntArray, data: FloatArray, sources: IntArray, cutoff: float
 ) -> tuple[IntArray, IntArray, FloatArray]:
@@ -388,47 +463,14 @@ def bounded_searches(
 
     The graph is CSR (``indptr``, ``indices``, ``data``; parallel arcs are
     fine, the cheapest wins).  Only the nodes reached are touched, so the
-    work is proportional to what each search finds, not to the graph.
+    work is proportional to what each search finds, not to the graph.  The
+    searches run on all cores; results are ordered by source, each source's
+    nodes in the order it settled them.  Virtual memory of ``sources x
+    nodes`` entries is reserved (only what is found is written): run many
+    sources on a large graph in rounds.
     """
-    n = len(indptr) - 1
-    dist = np.full(n, np.inf)
-    done = np.zeros(n, np.bool_)
-    touched = np.empty(n, np.int64)
-    size = 1024
-    out_source = np.empty(size, np.int64)
-    out_node = np.empty(size, np.int64)
-    out_cost = np.empty(size, np.float64)
-    m = 0
-    for k in range(len(sources)):
-        start = sources[k]
-        dist[start] = 0.0
-        touched[0] = start
-        n_touched = 1
-        heap = [(0.0, start)]
-        while heap:
-            d, u = heapq.heappop(heap)
-            if done[u]:
-                continue
-            done[u] = True
-            if m == size:  # grow the outputs
-                size *= 2
-                out_source = np.concatenate((out_source, np.empty(size - m, np.int64)))
-                out_node = np.concatenate((out_node, np.empty(size - m, np.int64)))
-                out_cost = np.concatenate((out_cost, np.empty(size - m, np.float64)))
-            out_source[m] = k
-            out_node[m] = u
-            out_cost[m] = d
-            m += 1
-            for j in range(indptr[u], indptr[u + 1]):
-                v = indices[j]
-                nd = d + data[j]
-                if nd <= cutoff and nd < dist[v]:
-                    if dist[v] == np.inf:
-                        touched[n_touched] = v
-                        n_touched += 1
-                    dist[v] = nd
-                    heapq.heappush(heap, (nd, v))
-        for i in range(n_touched):
-            dist[touched[i]] = np.inf
-            done[touched[i]] = False
-    return out_source[:m].copy(), out_node[:m].copy(), out_cost[:m].copy()
+    n_blocks = 4 * numba.get_num_threads()
+    return cast(
+        "tuple[IntArray, IntArray, FloatArray]",
+        _bounded_searches(indptr, indices, data, sources, cutoff, n_blocks),
+    )

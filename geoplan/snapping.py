@@ -85,7 +85,9 @@ def snap_points(network: StreetNetwork, xy: FloatArray) -> Snapped:
     dist = np.full(n, np.inf)
     ok = np.isfinite(xy).all(axis=1)
     grid = network._segment_grid
-    if ok.any():
+    if ok.all():
+        edge, frac, dist = grid.nearest(xy)
+    elif ok.any():
         edge[ok], frac[ok], dist[ok] = grid.nearest(xy[ok])
     safe = np.maximum(edge, 0)
     sx = grid.ax[safe] + frac * grid.dx[safe]
