@@ -33,7 +33,6 @@ __all__ = [
     "compiled",
     "counting_sort",
     "dense_pairs",
-    "points_in_regions",
     "same_edge_pairs",
     "take_cheapest",
 ]
@@ -115,107 +114,6 @@ def counting_sort(key: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
         order[fill[key[i]]] = i
         fill[key[i]] += 1
     return start, order
-
-
-_MAX_REGION_CELLS = 1024  # cells along each side of the grid of region boxes
-_FILINGS_PER_ITEM = 4  # a grid of region boxes files at most this many per point and box
-
-
-@compiled(
-    F8, F8, F8, F8, F8, F8, F8, F8, F8, F8,
-    returns=f"Tuple(({I8}, {I8}, {B1}))", parallel=True,
-)  # fmt: skip
-def points_in_regions(
-    x: FloatArray,
-    y: FloatArray,
-    x_lo: FloatArray,
-    y_lo: FloatArray,
-    x_hi: FloatArray,
-    y_hi: FloatArray,
-    cx: FloatArray,
-    cy: FloatArray,
-    r_in2: FloatArray,
-    r_out2: FloatArray,
-) -> tuple[IntArray, IntArray, BoolArray]:
-    """(point, region, sure) for every point in a region's bounding box (borders
-    included) and not beyond its outer circle, ordered by point then region.
-
-    Each region has a box and two circles around ``cx, cy`` (squared radii
-    ``r_in2 <= r_out2``); ``sure`` marks the points within the inner one.
-    The boxes are filed in a uniform grid of cells a quarter of the mean box
-    (coarser when that would file them too many times), so a point meets only
-    the boxes filed under its own cell.  Points with a NaN
-    coordinate are in no region.
-    """
-    n_points = len(x)
-    n_regions = len(x_lo)
-    if n_regions == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.bool_)
-    gx0, gy0, gx1, gy1 = x_lo.min(), y_lo.min(), x_hi.max(), y_hi.max()
-    # cells a quarter of the mean box, coarser while the boxes would fill too many
-    side = max(np.mean(np.maximum(x_hi - x_lo, y_hi - y_lo)) / 4, 1e-9)
-    budget = _FILINGS_PER_ITEM * (n_points + n_regions)
-    while True:
-        nx = min(int((gx1 - gx0) / side) + 1, _MAX_REGION_CELLS)
-        ny = min(int((gy1 - gy0) / side) + 1, _MAX_REGION_CELLS)
-        wx = (gx1 - gx0) / nx if gx1 > gx0 else 1.0
-        wy = (gy1 - gy0) / ny if gy1 > gy0 else 1.0
-        filings = 0.0
-        for b in range(n_regions):
-            filings += ((x_hi[b] - x_lo[b]) / wx + 2) * ((y_hi[b] - y_lo[b]) / wy + 2)
-        if filings <= budget or (nx == 1 and ny == 1):
-            break
-        side *= 2
-    # (cell, box) for every cell a box covers, boxes in order; then by cell
-    n_filed = 0
-    cell = np.empty(0, np.int64)
-    filed = np.empty(0, np.int64)
-    for second in range(2):
-        if second:
-            cell = np.empty(n_filed, np.int64)
-            filed = np.empty(n_filed, np.int64)
-        n_filed = 0
-        for b in range(n_regions):
-            for row in range(cell_of(y_lo[b], gy0, wy, ny), cell_of(y_hi[b], gy0, wy, ny) + 1):
-                for col in range(cell_of(x_lo[b], gx0, wx, nx), cell_of(x_hi[b], gx0, wx, nx) + 1):
-                    if second:
-                        cell[n_filed] = row * nx + col
-                        filed[n_filed] = b
-                    n_filed += 1
-    start, order = counting_sort(cell, nx * ny)
-    filed = filed[order]
-    count = np.zeros(n_points + 1, np.int64)
-    point = np.empty(0, np.int64)
-    region = np.empty(0, np.int64)
-    sure = np.empty(0, np.bool_)
-    for second in range(2):  # count, then fill
-        if second:
-            for i in range(n_points):
-                count[i + 1] += count[i]
-            point = np.empty(count[n_points], np.int64)
-            region = np.empty(count[n_points], np.int64)
-            sure = np.empty(count[n_points], np.bool_)
-        for i in numba.prange(n_points):
-            px, py = x[i], y[i]
-            if not (gx0 <= px <= gx1 and gy0 <= py <= gy1):
-                continue
-            c = cell_of(py, gy0, wy, ny) * nx + cell_of(px, gx0, wx, nx)
-            n = count[i] if second else 0
-            for k in range(start[c], start[c + 1]):
-                b = filed[k]
-                if not (x_lo[b] <= px <= x_hi[b] and y_lo[b] <= py <= y_hi[b]):
-                    continue
-                d2 = (px - cx[b]) ** 2 + (py - cy[b]) ** 2
-                if d2 > r_out2[b]:
-                    continue
-                if second:
-                    point[n] = i
-                    region[n] = b
-                    sure[n] = d2 <= r_in2[b]
-                n += 1
-            if not second:
-                count[i + 1] = n
-    return point, region, sure
 
 
 @compiled(I8, F8, F8, B1, I8, I8, F8, F8, F8, I8, F8, B1, B1, returns=f"Tuple(({I8}, {I8}, {F8}))")
@@ -391,9 +289,7 @@ def take_cheapest(
     return distance, nearest
 
 
-@compiled(
-    I8, I8, F8, I8, "float64", "int64", returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True
-)
+@compiled(I8, I8, F8, I8, "float64", "int64", returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True)
 def _bounded_searches(
     indptr: IntArray,
     indices: IntArray,
@@ -469,8 +365,4 @@ def bounded_searches(
     nodes`` entries is reserved (only what is found is written): run many
     sources on a large graph in rounds.
     """
-    n_blocks = 4 * numba.get_num_threads()
-    return cast(
-        "tuple[IntArray, IntArray, FloatArray]",
-        _bounded_searches(indptr, indices, data, sources, cutoff, n_blocks),
-    )
+    return _bounded_searches(indptr, indices, data, sources, cutoff, 4 * numba.get_num_threads())

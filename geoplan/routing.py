@@ -53,10 +53,10 @@ from geoplan._errors import NetworkError
 from geoplan._kernels import (
     bounded_searches,
     dense_pairs,
-    points_in_regions,
     same_edge_pairs,
     take_cheapest,
 )
+from geoplan._regions import points_in_regions
 from geoplan.distance import Nearest, Pairs
 from geoplan.snapping import (
     Reach,

@@ -27,6 +27,7 @@ import numpy.typing as npt
 import shapely
 
 from geoplan._errors import GeoplanWarning
+from geoplan._regions import segment_stretches
 
 if TYPE_CHECKING:
     from geoplan.network import StreetNetwork
@@ -273,6 +274,21 @@ def _near_zones(net: StreetNetwork, zones: npt.NDArray[np.object_]) -> tuple[Int
     return net._segment_grid.in_boxes(shapely.bounds(zones))
 
 
+def _ring_edges(
+    zones: npt.NDArray[np.object_],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray]:
+    """Edges ``x0, y0 -> x1, y1`` of the rings of polygonal zones, zone by zone
+    (zone ``z``'s are ``start[z]:start[z + 1]``)."""
+    parts, owner = shapely.get_parts(zones, return_index=True)
+    polygons = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[polygons], return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    same = np.nonzero(ring[1:] == ring[:-1])[0]  # consecutive vertices of one ring
+    zone = owner[polygons][ring_part[ring[same]]]
+    start = np.searchsorted(zone, np.arange(len(zones) + 1))
+    return xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1], start
+
+
 def _region_reach(
     net: StreetNetwork,
     which: IntArray,
@@ -297,31 +313,15 @@ def _region_reach(
     inside = (np.hypot(ax, ay) <= r_in) & (np.hypot(bx, by) <= r_in)
     _, gap = grid.project(np.column_stack([cx, cy]), edge)
     unsure = np.nonzero(~inside & (gap <= r_out))[0]
-    lines = net.lines(edge[unsure])
-    hit = shapely.intersects(zones[region[unsure]], lines)
-    unsure, lines = unsure[hit], lines[hit]
-    covered = shapely.covers(zones[region[unsure]], lines)
-    whole = np.concatenate([np.nonzero(inside)[0], unsure[covered]])
+    whole = np.nonzero(inside)[0]
     out = [Reach(which[region[whole]], edge[whole], *_constant(len(whole), 0, 1, 0))]
-    region, edge = region[unsure[~covered]], edge[unsure[~covered]]  # crossing a zone's edge
-    pieces = shapely.intersection(lines[~covered], zones[region])
-    flat, pair = shapely.get_parts(pieces, return_index=True)
-    coords, piece = shapely.get_coordinates(flat, return_index=True)
-    t, _ = net._segment_grid.project(coords, edge[pair[piece]])
-    start = np.full(len(flat), np.inf)
-    end = np.full(len(flat), -np.inf)
-    np.minimum.at(start, piece, t)
-    np.maximum.at(end, piece, t)
-    has = np.isfinite(start)
-    out.append(
-        Reach(
-            which[region[pair[has]]],
-            edge[pair[has]],
-            start[has],
-            end[has],
-            np.zeros(int(has.sum())),
-        )
-    )
+    seg = edge[unsure]
+    piece, start, end = segment_stretches(
+        grid.ax[seg], grid.ay[seg], grid.ax[seg] + grid.dx[seg], grid.ay[seg] + grid.dy[seg],
+        region[unsure], *_ring_edges(zones),
+    )  # fmt: skip
+    piece = unsure[piece]
+    out.append(Reach(which[region[piece]], edge[piece], start, end, np.zeros(len(piece))))
     reached = np.concatenate([out[0].target, out[1].target])
     missing = np.nonzero(~np.isin(which, reached))[0]
     if len(missing):  # no street within entrance_m: walk from the nearest street

@@ -812,7 +812,7 @@ def test_points_in_regions_equals_brute_force() -> None:
     comparison finds, ordered by point then region: boxes of every size (a
     line's zero width, one covering everything, many tiny), points on borders
     and NaN points."""
-    from geoplan._kernels import points_in_regions
+    from geoplan._regions import points_in_regions
 
     rng = np.random.default_rng(5)
     lo = rng.uniform(0, 10_000, (300, 2))
@@ -838,3 +838,68 @@ def test_points_in_regions_equals_brute_force() -> None:
     np.testing.assert_array_equal(region, expected_region)
     np.testing.assert_array_equal(sure, d2[point, region] <= r_in2[region])
     assert len(point) > 500
+
+
+def merged_intervals(pieces: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(pieces):
+        if out and lo <= out[-1][1] + 1e-9:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def test_segment_stretches_equal_geos_intersection() -> None:
+    """Segments clipped to polygons by the kernel give the pieces GEOS's
+    intersection gives: discs, a concave star, a polygon with a hole, a
+    multipolygon; segments crossing, inside, outside, along an edge (sharing its
+    vertices), through a vertex and touching one."""
+    from geoplan._regions import segment_stretches
+    from geoplan.snapping import _ring_edges
+
+    rng = np.random.default_rng(11)
+    angle = np.linspace(0, 2 * np.pi, 11)[:-1]
+    star = shapely.Polygon(np.column_stack([np.cos(angle), np.sin(angle)]) * np.where(
+        np.arange(10) % 2, 40, 100
+    )[:, None] + 300)  # fmt: skip
+    holed = shapely.Polygon(
+        [(0, 0), (200, 0), (200, 200), (0, 200)], [[(50, 50), (150, 50), (150, 150), (50, 150)]]
+    )
+    multi = shapely.MultiPolygon([shapely.box(400, 0, 500, 100), shapely.box(520, 0, 600, 80)])
+    zones = np.array([shapely.buffer(shapely.Point(100, 400), 80), star, holed, multi], object)
+    a = rng.uniform(-50, 650, (600, 2))
+    b = a + rng.normal(0, 120, (600, 2))
+    polygon = rng.integers(0, len(zones), 600)
+    for i in range(100):  # along an edge, sharing its two vertices, either way round
+        first_part = shapely.get_geometry(zones[polygon[i]], 0)
+        vertices = shapely.get_coordinates(shapely.get_exterior_ring(first_part))
+        k = rng.integers(0, len(vertices) - 1)
+        a[i], b[i] = (vertices[k], vertices[k + 1]) if i % 2 else (vertices[k + 1], vertices[k])
+    a[100:150] = [shapely.get_coordinates(zones[p])[0] for p in polygon[100:150]]  # from a vertex
+    b[150:160] = a[150:160]  # a point
+    piece, start, end = segment_stretches(
+        a[:, 0], a[:, 1], b[:, 0], b[:, 1], polygon, *_ring_edges(zones)
+    )
+    lines = shapely.linestrings(np.stack([a, b], axis=1))
+    d = b - a
+    dd = np.maximum((d**2).sum(axis=1), 1e-300)
+    for i in range(600):
+        parts = shapely.get_parts(shapely.intersection(lines[i], zones[polygon[i]]))
+        expected = []
+        for part in parts[~shapely.is_empty(parts)]:
+            t = ((shapely.get_coordinates(part) - a[i]) @ d[i]) / dd[i]
+            expected.append((float(t.min()), float(t.max())))
+        got = [
+            (float(s), float(e)) for s, e in zip(start[piece == i], end[piece == i], strict=True)
+        ]
+        if dd[i] < 1e-200:  # a point: GEOS gives the point itself when it is inside
+            assert bool(got) == bool(expected), i
+            continue
+        np.testing.assert_allclose(
+            np.array(merged_intervals(got)).reshape(-1, 2),
+            np.array(merged_intervals(expected)).reshape(-1, 2),
+            atol=1e-9,
+            err_msg=f"segment {i}",
+        )
+    assert len(np.unique(piece)) > 150
