@@ -119,6 +119,17 @@ def rank(d_park: np.ndarray, d_station: np.ndarray, count: np.ndarray) -> np.nda
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory (MB).
+
+    Linux's ``VmHWM`` starts afresh with the worker's program;
+    ``ru_maxrss`` would also count what the parent held when it started the
+    worker (Linux keeps it across ``exec``).
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
