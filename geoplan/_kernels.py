@@ -18,6 +18,7 @@ import functools
 import heapq
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -69,11 +70,13 @@ def compiled(
                 signature, cache=cache, nogil=True, parallel=parallel, boundscheck=boundscheck
             )(func)
 
+        began = time.perf_counter()
         try:
             kernel = jit(cache=True)
         except RuntimeError:  # nowhere writable to cache: compile for this process only
             logger.warning("numba cannot cache %s (set NUMBA_CACHE_DIR); compiling", func.__name__)
             kernel = jit(cache=False)
+        logger.debug("%s ready in %.2f s", func.__name__, time.perf_counter() - began)
         dtypes = [
             as_dtype(t.dtype) if isinstance(t, types.Array) else None
             for t in kernel.nopython_signatures[0].args

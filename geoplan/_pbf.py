@@ -71,7 +71,7 @@ class HighwayWays:
     y: Int64Array
 
 
-@numba.njit(inline="always")
+@numba.njit(nogil=True)
 def _varint(buf: npt.NDArray[np.uint8], pos: int) -> tuple[Any, int]:
     """The unsigned varint at ``pos`` (as int64 bits) and the position after it."""
     result = np.uint64(0)
@@ -90,7 +90,7 @@ def _zigzag(n: int) -> int:
     return (n >> 1) ^ -(n & 1)
 
 
-@numba.njit(inline="always")
+@numba.njit(nogil=True)
 def _length(buf: npt.NDArray[np.uint8], pos: int) -> tuple[int, int]:
     """A length-delimited field's length and where its bytes start."""
     length, pos = _varint(buf, pos)
@@ -99,7 +99,7 @@ def _length(buf: npt.NDArray[np.uint8], pos: int) -> tuple[int, int]:
     return length, pos
 
 
-@numba.njit(inline="always")
+@numba.njit(nogil=True)
 def _skip(buf: npt.NDArray[np.uint8], pos: int, wire: int) -> int:
     """Position after a field's value of wire type ``wire``."""
     if wire == 0:
@@ -114,7 +114,7 @@ def _skip(buf: npt.NDArray[np.uint8], pos: int, wire: int) -> int:
     raise ValueError("unknown protocol-buffers wire type")
 
 
-@numba.njit(inline="always")
+@numba.njit(nogil=True)
 def _packed(
     buf: npt.NDArray[np.uint8], pos: int, end: int, out: Int64Array, n: int, delta: bool
 ) -> int:

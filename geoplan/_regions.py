@@ -28,8 +28,7 @@ _FILINGS_PER_ITEM = 4  # a grid of region boxes files at most this many per poin
 
 
 @compiled(
-    F8, F8, F8, F8, F8, F8, F8, F8, F8, F8,
-    returns=f"Tuple(({I8}, {I8}, {B1}))", parallel=True,
+    F8, F8, F8, F8, F8, F8, F8, F8, F8, F8, returns=f"Tuple(({I8}, {I8}, {B1}))"
 )  # fmt: skip
 def points_in_regions(
     x: FloatArray,
@@ -90,38 +89,33 @@ def points_in_regions(
                     n_filed += 1
     start, order = counting_sort(cell, nx * ny)
     filed = filed[order]
-    count = np.zeros(n_points + 1, np.int64)
-    point = np.empty(0, np.int64)
-    region = np.empty(0, np.int64)
-    sure = np.empty(0, np.bool_)
-    for second in range(2):  # count, then fill
-        if second:
-            for i in range(n_points):
-                count[i + 1] += count[i]
-            point = np.empty(count[n_points], np.int64)
-            region = np.empty(count[n_points], np.int64)
-            sure = np.empty(count[n_points], np.bool_)
-        for i in numba.prange(n_points):
-            px, py = x[i], y[i]
-            if not (gx0 <= px <= gx1 and gy0 <= py <= gy1):
+    size = n_points + 16
+    point = np.empty(size, np.int64)
+    region = np.empty(size, np.int64)
+    sure = np.empty(size, np.bool_)
+    n = 0
+    for i in range(n_points):
+        px, py = x[i], y[i]
+        if not (gx0 <= px <= gx1 and gy0 <= py <= gy1):
+            continue
+        c = cell_of(py, gy0, wy, ny) * nx + cell_of(px, gx0, wx, nx)
+        for k in range(start[c], start[c + 1]):
+            b = filed[k]
+            if not (x_lo[b] <= px <= x_hi[b] and y_lo[b] <= py <= y_hi[b]):
                 continue
-            c = cell_of(py, gy0, wy, ny) * nx + cell_of(px, gx0, wx, nx)
-            n = count[i] if second else 0
-            for k in range(start[c], start[c + 1]):
-                b = filed[k]
-                if not (x_lo[b] <= px <= x_hi[b] and y_lo[b] <= py <= y_hi[b]):
-                    continue
-                d2 = (px - cx[b]) ** 2 + (py - cy[b]) ** 2
-                if d2 > r_out2[b]:
-                    continue
-                if second:
-                    point[n] = i
-                    region[n] = b
-                    sure[n] = d2 <= r_in2[b]
-                n += 1
-            if not second:
-                count[i + 1] = n
-    return point, region, sure
+            d2 = (px - cx[b]) ** 2 + (py - cy[b]) ** 2
+            if d2 > r_out2[b]:
+                continue
+            if n == size:  # grow the outputs
+                size *= 2
+                point = np.concatenate((point, np.empty(size - n, np.int64)))
+                region = np.concatenate((region, np.empty(size - n, np.int64)))
+                sure = np.concatenate((sure, np.empty(size - n, np.bool_)))
+            point[n] = i
+            region[n] = b
+            sure[n] = d2 <= r_in2[b]
+            n += 1
+    return point[:n].copy(), region[:n].copy(), sure[:n].copy()
 
 
 @numba.njit(inline="always")
@@ -214,7 +208,7 @@ def _clip(
 
 @compiled(
     F8, F8, F8, F8, I8, F8, F8, F8, F8, I8,
-    returns=f"Tuple(({I8}, {F8}, {F8}))", parallel=True,
+    returns=f"Tuple(({I8}, {F8}, {F8}))",
 )  # fmt: skip
 def segment_stretches(
     ax: FloatArray,
@@ -237,32 +231,23 @@ def segment_stretches(
     polygon has a stretch of length 0 there.
     """
     n_segments = len(ax)
-    count = np.zeros(n_segments + 1, np.int64)
-    segment = np.empty(0, np.int64)
-    start = np.empty(0, np.float64)
-    end = np.empty(0, np.float64)
-    for second in range(2):  # count, then fill
-        if second:
-            for i in range(n_segments):
-                count[i + 1] += count[i]
-            segment = np.empty(count[n_segments], np.int64)
-            start = np.empty(count[n_segments], np.float64)
-            end = np.empty(count[n_segments], np.float64)
-        for i in numba.prange(n_segments):
-            lo, hi = edge_start[polygon[i]], edge_start[polygon[i] + 1]
-            size = 2 * (hi - lo) + 2
-            t = np.empty(size)
-            on = np.empty(size, np.bool_)
-            inner = np.empty(size, np.bool_)
-            starts = np.empty(size)
-            ends = np.empty(size)
-            found = _clip(
-                ax[i], ay[i], bx[i], by[i], x0, y0, x1, y1, lo, hi, t, on, inner, starts, ends
-            )
-            if second:
-                segment[count[i] : count[i] + found] = i
-                start[count[i] : count[i] + found] = starts[:found]
-                end[count[i] : count[i] + found] = ends[:found]
-            else:
-                count[i + 1] = found
-    return segment, start, end
+    most = 0  # stretches per segment: at most one per crossing value
+    for i in range(n_segments):
+        most += 2 * (edge_start[polygon[i] + 1] - edge_start[polygon[i]]) + 2
+    segment = np.empty(most, np.int64)
+    start = np.empty(most, np.float64)
+    end = np.empty(most, np.float64)
+    n_edges = edge_start[1:] - edge_start[:-1]
+    size = 2 * (n_edges.max() if len(n_edges) else 0) + 2
+    t = np.empty(size)
+    on = np.empty(size, np.bool_)
+    inner = np.empty(size, np.bool_)
+    n = 0
+    for i in range(n_segments):
+        lo, hi = edge_start[polygon[i]], edge_start[polygon[i] + 1]
+        found = _clip(
+            ax[i], ay[i], bx[i], by[i], x0, y0, x1, y1, lo, hi, t, on, inner, start[n:], end[n:]
+        )
+        segment[n : n + found] = i
+        n += found
+    return segment[:n].copy(), start[:n].copy(), end[:n].copy()

@@ -1,11 +1,12 @@
 """Street networks: load, project and route on real streets, offline.
 
-:func:`load_network` reads an OpenStreetMap file (``.osm``, ``.osm.xml``,
-``.osm.bz2``, ``.osm.pbf``, streamed with pyosmium into arrays), a GraphML
-file, or downloads a place name or bounding box with osmnx, optionally
-clipped to a study area, keeps the largest connected part (strongly
-connected for driving) and returns a :class:`StreetNetwork`: plain numpy
-arrays of nodes, street segments and directed arcs in a metric CRS.
+:func:`load_network` reads an OpenStreetMap file (``.osm``, ``.osm.xml`` and
+``.osm.bz2`` streamed with pyosmium, ``.osm.pbf`` decoded by a compiled
+reader, both straight into arrays), a GraphML file, or downloads a place
+name or bounding box with osmnx, optionally clipped to a study area, keeps
+the largest connected part (strongly connected for driving) and returns a
+:class:`StreetNetwork`: plain numpy arrays of nodes, street segments and
+directed arcs in a metric CRS.
 
 The network is *unsimplified*: every pair of consecutive OSM nodes of a way
 is one straight segment (an ``edge``), travelled in the directions it allows
