@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,8 @@ def _varint(buf: npt.NDArray[np.uint8], pos: int) -> tuple[Any, int]:
     result = np.uint64(0)
     shift = np.uint64(0)
     while True:
+        if pos >= len(buf) or shift > np.uint64(63):
+            raise ValueError("a number runs past the end of its block")
         byte = buf[pos]
         pos += 1
         result |= np.uint64(byte & 0x7F) << shift
@@ -86,15 +89,16 @@ def _varint(buf: npt.NDArray[np.uint8], pos: int) -> tuple[Any, int]:
 
 
 @numba.njit(inline="always")
-def _zigzag(n: int) -> int:
-    return (n >> 1) ^ -(n & 1)
+def _zigzag(n: int) -> Any:
+    """Signed value of a zigzag-coded varint (the shift is unsigned)."""
+    return np.int64(np.uint64(n) >> np.uint64(1)) ^ -(n & 1)
 
 
 @numba.njit(nogil=True)
 def _length(buf: npt.NDArray[np.uint8], pos: int) -> tuple[int, int]:
     """A length-delimited field's length and where its bytes start."""
     length, pos = _varint(buf, pos)
-    if length < 0 or pos + length > len(buf):
+    if length < 0 or length > len(buf) - pos:
         raise ValueError("a field runs past the end of its block")
     return length, pos
 
@@ -104,13 +108,14 @@ def _skip(buf: npt.NDArray[np.uint8], pos: int, wire: int) -> int:
     """Position after a field's value of wire type ``wire``."""
     if wire == 0:
         return _varint(buf, pos)[1]
-    if wire == 1:
-        return pos + 8
     if wire == 2:
         length, pos = _length(buf, pos)
         return pos + length
-    if wire == 5:
-        return pos + 4
+    if wire == 1 or wire == 5:
+        size = 8 if wire == 1 else 4
+        if size > len(buf) - pos:
+            raise ValueError("a field runs past the end of its block")
+        return pos + size
     raise ValueError("unknown protocol-buffers wire type")
 
 
@@ -125,6 +130,8 @@ def _packed(
         if delta:
             last += _zigzag(value)
             value = last
+        if n >= len(out):
+            raise ValueError("more values than a block of this size can hold")
         out[n] = value
         n += 1
     return n
@@ -173,7 +180,7 @@ def _decode_block(
     n_nodes = n_ways = n_refs = n_tags = n_strings = 0
     granularity, lat_offset, lon_offset = 100, 0, 0
     status = 0
-    highway = -1  # the word's position in the string table
+    is_word = np.zeros(size + 1, np.bool_)  # which strings of the table equal the word
     grouped = False  # a group was read (the string table must come first)
     pos = 0
     while pos < size and status == 0:
@@ -202,12 +209,11 @@ def _decode_block(
                 length, pos = _length(buf, pos)
                 string_start[n_strings] = pos
                 string_end[n_strings] = pos + length
-                if length == len(word) and highway < 0:
+                if length == len(word):
                     same = True
                     for k in range(length):
                         same = same and buf[pos + k] == word[k]
-                    if same:
-                        highway = n_strings
+                    is_word[n_strings] = same
                 n_strings += 1
                 pos += length
         elif field == 2:  # PrimitiveGroup
@@ -285,7 +291,9 @@ def _decode_block(
                     if n_keys != n_vals:
                         status = _BAD
                     for k in range(start_tags, n_keys):
-                        kept = kept or (highway >= 0 and keys[k] == highway)
+                        if keys[k] >= n_strings or vals[k] >= n_strings:
+                            raise ValueError("a tag refers to a string the block does not have")
+                        kept = kept or is_word[keys[k]]
                     if kept:
                         way_id[n_ways] = wid
                         ref_end[n_ways] = n_refs
@@ -345,38 +353,37 @@ def _py_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _blocks(path: Path) -> list[bytes] | None:
-    """The decompressed data blocks of a PBF file, or ``None`` if not decodable here."""
-    blocks = []
+class _UnsupportedError(Exception):
+    """The file uses something this reader does not decode (pyosmium does)."""
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The decompressed data blocks of a PBF file, one at a time."""
     with path.open("rb") as file:
-        data = memoryview(file.read())
-    pos = 0
-    while pos < len(data):
-        size = int.from_bytes(data[pos : pos + 4], "big")
-        header = _fields(bytes(data[pos + 4 : pos + 4 + size]))
-        pos += 4 + size
-        length = int(header[3][0])
-        blob = _fields(bytes(data[pos : pos + length]))
-        pos += length
-        if 1 in blob:
-            raw = bytes(blob[1][0])
-        elif 3 in blob:
-            raw = zlib.decompress(blob[3][0])
-        else:
-            logger.info("%s: blobs compressed other than with zlib; using pyosmium", path)
-            return None
-        if header[1][0] == b"OSMHeader":
-            required = {bytes(f).decode() for f in _fields(raw).get(4, [])}
-            if required - _KNOWN_FEATURES:
-                logger.info("%s: features %s; using pyosmium", path, required - _KNOWN_FEATURES)
-                return None
-        elif header[1][0] == b"OSMData":
-            blocks.append(raw)
-    return blocks
+        while size_bytes := file.read(4):
+            header = _fields(file.read(int.from_bytes(size_bytes, "big")))
+            blob = _fields(file.read(int(header[3][0])))
+            if 1 in blob:
+                raw = bytes(blob[1][0])
+            elif 3 in blob:
+                raw = zlib.decompress(blob[3][0])
+            else:
+                raise _UnsupportedError("blobs compressed other than with zlib")
+            if header[1][0] == b"OSMHeader":
+                required = {bytes(f).decode() for f in _fields(raw).get(4, [])}
+                if required - _KNOWN_FEATURES:
+                    raise _UnsupportedError(
+                        f"required features {sorted(required - _KNOWN_FEATURES)}"
+                    )
+            elif header[1][0] == b"OSMData":
+                yield raw
 
 
 def read_pbf_highways(path: str | Path) -> HighwayWays | None:
     """Decode the ``highway`` ways of a PBF file and their nodes' locations.
+
+    The file is read one block at a time; every node is kept (16 bytes each)
+    until the ways' references are joined to them.
 
     Parameters
     ----------
@@ -395,44 +402,49 @@ def read_pbf_highways(path: str | Path) -> HighwayWays | None:
         When the file is not a well-formed PBF file.
     """
     path = Path(path)
-    try:
-        blocks = _blocks(path)
-    except (KeyError, IndexError, ValueError, zlib.error) as exc:
-        raise ValueError(f"not an OSM PBF file ({exc})") from exc
-    if blocks is None:
-        return None
-    node_parts: list[tuple[Int64Array, Int64Array, Int64Array]] = []
+    node_parts: list[tuple[Int64Array, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
     way_ids: list[Int64Array] = []
     ref_parts: list[Int64Array] = []
     counts: list[Int64Array] = []
     tags: list[dict[str, str]] = []
-    for raw in blocks:
-        data = np.frombuffer(raw, dtype=np.uint8)
-        try:
-            (nid, x, y, wid, ref_end, refs, tag_end, keys, vals, s_start, s_end, status) = (
-                _decode_block(data, _HIGHWAY)
-            )
-        except (IndexError, ValueError) as exc:
-            raise ValueError(f"a damaged block ({exc})") from exc
-        if status != 0:
-            logger.info("%s: a block this reader does not decode; using pyosmium", path)
-            return None
-        node_parts.append((nid, x, y))
-        if len(wid):
-            strings = [raw[a:b].decode("utf-8") for a, b in zip(s_start, s_end, strict=True)]
-            tag_start = np.concatenate([[0], tag_end[:-1]])
-            key_list, val_list = keys.tolist(), vals.tolist()
-            for a, b in zip(tag_start.tolist(), tag_end.tolist(), strict=True):
-                pairs = zip(key_list[a:b], val_list[a:b], strict=True)
-                tags.append({strings[k]: strings[v] for k, v in pairs})
-            way_ids.append(wid)
-            ref_parts.append(refs)
-            counts.append(np.diff(np.concatenate([[0], ref_end])))
+    try:
+        for raw in _blocks(path):
+            decoded = _decode_block(np.frombuffer(raw, dtype=np.uint8), _HIGHWAY)
+            nid, x, y, wid, ref_end, refs, tag_end, keys, vals, s_start, s_end, status = decoded
+            if status != 0:
+                raise _UnsupportedError("a block this reader does not decode")
+            node_parts.append((nid, x.astype(np.int32), y.astype(np.int32)))
+            if len(wid):
+                strings = [raw[a:b].decode("utf-8") for a, b in zip(s_start, s_end, strict=True)]
+                tags.extend(_tags(strings, keys.tolist(), vals.tolist(), tag_end.tolist()))
+                way_ids.append(wid)
+                ref_parts.append(refs)
+                counts.append(np.diff(ref_end, prepend=0))
+    except _UnsupportedError as exc:
+        logger.info("%s: %s; reading it with pyosmium", path, exc)
+        return None
+    except (KeyError, IndexError, ValueError, zlib.error) as exc:
+        raise ValueError(f"not a well-formed OSM PBF file ({exc})") from exc
     return _located(node_parts, way_ids, ref_parts, counts, tags)
 
 
+def _tags(
+    strings: list[str], keys: list[int], vals: list[int], tag_end: list[int]
+) -> list[dict[str, str]]:
+    """Each way's tags; the first value of a key repeated in one way counts (as in osmium)."""
+    out = []
+    start = 0
+    for end in tag_end:
+        tags: dict[str, str] = {}
+        for k, v in zip(keys[start:end], vals[start:end], strict=True):
+            tags.setdefault(strings[k], strings[v])
+        out.append(tags)
+        start = end
+    return out
+
+
 def _located(
-    node_parts: list[tuple[Int64Array, Int64Array, Int64Array]],
+    node_parts: list[tuple[Int64Array, npt.NDArray[np.int32], npt.NDArray[np.int32]]],
     way_ids: list[Int64Array],
     ref_parts: list[Int64Array],
     counts: list[Int64Array],
@@ -440,7 +452,8 @@ def _located(
 ) -> HighwayWays:
     """Join the ways' references to the nodes' locations (missing: undefined)."""
     empty = np.empty(0, np.int64)
-    node_id, x, y = (np.concatenate([p[k] for p in node_parts] or [empty]) for k in range(3))
+    node_id = np.concatenate([p[0] for p in node_parts] or [empty])
+    x, y = (np.concatenate([p[k] for p in node_parts] or [empty]).astype(np.int64) for k in (1, 2))
     if len(node_id) > 1 and not (np.diff(node_id) > 0).all():
         order = np.argsort(node_id, kind="stable")
         node_id, x, y = node_id[order], x[order], y[order]

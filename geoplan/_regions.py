@@ -138,6 +138,21 @@ def _inside(
     return inside
 
 
+@numba.njit(inline="always")
+def _on_edge(
+    px: float, py: float, x0: FloatArray, y0: FloatArray, x1: FloatArray, y1: FloatArray,
+    lo: int, hi: int,
+) -> bool:  # fmt: skip
+    """Is ``(px, py)`` exactly on one of the edges ``lo:hi``?"""
+    for k in range(lo, hi):
+        if _cross(x1[k] - x0[k], y1[k] - y0[k], px - x0[k], py - y0[k]) == 0.0 and (
+            min(x0[k], x1[k]) <= px <= max(x0[k], x1[k])
+            and min(y0[k], y1[k]) <= py <= max(y0[k], y1[k])
+        ):
+            return True
+    return False
+
+
 @numba.njit(nogil=True)
 def _clip(
     ax: float, ay: float, bx: float, by: float, x0: FloatArray, y0: FloatArray,
@@ -149,6 +164,11 @@ def _clip(
     scratch space of at least ``2 * (hi - lo) + 2`` entries."""
     dx, dy = bx - ax, by - ay
     dd = dx * dx + dy * dy
+    if dd == 0.0:  # a point: in the polygon, or on one of its edges
+        if _inside(ax, ay, x0, y0, x1, y1, lo, hi) or _on_edge(ax, ay, x0, y0, x1, y1, lo, hi):
+            starts[0], ends[0] = 0.0, 1.0
+            return 1
+        return 0
     t[0], on[0], t[1], on[1] = 0.0, False, 1.0, False
     n = 2
     n_overlaps = 0  # stretches along an edge (kept in starts/ends until the end)
@@ -162,7 +182,7 @@ def _clip(
             if 0.0 <= s <= 1.0 and 0.0 <= u <= 1.0:
                 t[n], on[n] = s, True
                 n += 1
-        elif _cross(wx, wy, dx, dy) == 0.0 and dd > 0.0:  # on one line: the overlap
+        elif _cross(wx, wy, dx, dy) == 0.0:  # on one line: the overlap
             s0 = (wx * dx + wy * dy) / dd
             s1 = ((x1[k] - ax) * dx + (y1[k] - ay) * dy) / dd
             s0, s1 = max(min(s0, s1), 0.0), min(max(s0, s1), 1.0)

@@ -423,7 +423,10 @@ def _stream_highways(path: Path, osm_format: str) -> HighwayWays:
     for entity in processor:
         way = cast("osmium.osm.Way", entity)
         way_ids.append(way.id)
-        tags.append({tag.k: tag.v for tag in way.tags})
+        way_tags: dict[str, str] = {}
+        for tag in way.tags:  # the first value of a repeated key counts, as in tags.get
+            way_tags.setdefault(tag.k, tag.v)
+        tags.append(way_tags)
         nodes = way.nodes
         counts.append(len(nodes))
         for node in nodes:

@@ -165,3 +165,65 @@ def test_damaged_files_raise_network_error(tmp_path: Path, damage: str) -> None:
     path.write_bytes(data)
     with pytest.raises(NetworkError, match="Cannot read .* as OpenStreetMap data"):
         read_osm(path, mode="walk")
+
+
+def data_block(
+    strings: list[bytes],
+    ids: list[int],
+    lat: list[int],
+    lon: list[int],
+    ways: list[tuple[int, list[int], list[int], list[int]]],
+) -> bytes:
+    """A PrimitiveBlock: dense nodes, then ways (id, keys, vals, refs)."""
+    table = b"".join(field(1, text) for text in strings)
+    dense = field(1, packed(ids, delta=True)) + field(8, packed(lat, delta=True))
+    dense += field(9, packed(lon, delta=True))
+    block = field(1, table) + field(2, field(2, dense))
+    for way_id, keys, vals, refs in ways:
+        way = field(1, way_id) + field(2, packed(keys, delta=False))
+        way += field(3, packed(vals, delta=False)) + field(8, packed(refs, delta=True))
+        block += field(2, field(3, way))
+    return block
+
+
+def write_blocks(path: Path, *blocks: bytes) -> Path:
+    head = blob(b"OSMHeader", field(4, b"OsmSchema-V0.6"))
+    path.write_bytes(head + b"".join(blob(b"OSMData", b) for b in blocks))
+    return path
+
+
+STRINGS = [b"", b"highway", b"footway", b"motorway", b"highway"]  # "highway" twice
+
+
+def test_reviewed_cases_equal_pyosmium(tmp_path: Path) -> None:
+    """A key naming the second copy of "highway" in the string table; a node id of
+    2**62 + 5 (its zigzag code needs an unsigned shift); a key given twice in one
+    way (the first value counts, as osmium's ``tags.get``)."""
+    big = 2**62 + 5
+    block = data_block(
+        STRINGS,
+        [1, 2, big],
+        [10, 20, 30],
+        [40, 50, 60],
+        [(7, [4], [2], [1, 2]), (8, [1, 1], [2, 3], [big, 1])],
+    )
+    path = write_blocks(tmp_path / "cases.osm.pbf", block)
+    expected = _stream_highways(path, "pbf")
+    assert expected.tags == [{"highway": "footway"}, {"highway": "footway"}]
+    assert expected.refs[2] == big
+    assert_same_ways(read_pbf_highways(path), expected)
+
+
+@pytest.mark.parametrize("damage", ["string id", "ids only", "huge length"])
+def test_damaged_blocks_raise_network_error(tmp_path: Path, damage: str) -> None:
+    """Damage inside a block is reported, never read past the block (the process
+    survives)."""
+    good = data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [2], [1, 2])])
+    block = {
+        "string id": data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [99], [1, 2])]),
+        "ids only": field(1, b"") + field(2, field(2, field(1, packed([2] * 60, delta=True)))),
+        "huge length": good + varint(5 << 3 | 2) + varint(2**63 - 1),
+    }[damage]
+    path = write_blocks(tmp_path / "damaged.osm.pbf", block)
+    with pytest.raises(NetworkError, match="not a well-formed OSM PBF file"):
+        read_osm(path, mode="walk")
