@@ -178,6 +178,16 @@ def same_edge_pairs(
 
 
 @numba.njit(inline="always")
+def _pair_outputs(count: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Turn ``count[i + 1]`` (entries of item ``i``) into start offsets, in place,
+    and allocate the (int, int, float) outputs for all the entries."""
+    for i in range(len(count) - 1):
+        count[i + 1] += count[i]
+    total = count[len(count) - 1]
+    return np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total, np.float64)
+
+
+@numba.njit(inline="always")
 def _put(
     site: IntArray, target: IntArray, cost: FloatArray, n: int, i: int, t: int, c: float,
     cutoff: float, write: bool,
@@ -263,11 +273,7 @@ def dense_pairs(
             i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
             extra_cost, cutoff, site, target, cost, 0, False,
         )  # fmt: skip
-    for i in range(n_sites):
-        count[i + 1] += count[i]
-    site = np.empty(count[n_sites], np.int64)
-    target = np.empty(count[n_sites], np.int64)
-    cost = np.empty(count[n_sites], np.float64)
+    site, target, cost = _pair_outputs(count)
     for i in numba.prange(n_sites):
         _dense_site(
             i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
@@ -342,11 +348,7 @@ def _bounded_searches(
             for i in range(n_touched):
                 dist[touched[i]] = np.inf
                 done[touched[i]] = False
-    for k in range(n_sources):
-        count[k + 1] += count[k]
-    out_source = np.empty(count[n_sources], np.int64)
-    out_node = np.empty(count[n_sources], np.int64)
-    out_cost = np.empty(count[n_sources], np.float64)
+    out_source, out_node, out_cost = _pair_outputs(count)
     for k in numba.prange(n_sources):
         size = count[k + 1] - count[k]
         out_source[count[k] : count[k + 1]] = k
