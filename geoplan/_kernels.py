@@ -31,6 +31,7 @@ from numba.np.numpy_support import as_dtype
 __all__ = [
     "bounded_searches",
     "cell_of",
+    "cheaper_exit",
     "compiled",
     "counting_sort",
     "dense_pairs",
@@ -280,6 +281,35 @@ def dense_pairs(
             extra_cost, cutoff, site, target, cost, count[i], True,
         )  # fmt: skip
     return site, target, cost
+
+
+@compiled(F8, I8, I8, F8, I8, F8, "int64", returns=f"Tuple(({F8}, {I8}))")
+def cheaper_exit(
+    dist: FloatArray,
+    source: IntArray,
+    node_v: IntArray,
+    via_v: FloatArray,
+    node_u: IntArray,
+    via_u: FloatArray,
+    first_target: int,
+) -> tuple[FloatArray, IntArray]:
+    """Each site's cost through the cheaper end of its segment, and its target.
+
+    ``dist[node]`` is a multi-source search's cost from ``node`` and
+    ``source[node]`` the search node it came from (target ``source -
+    first_target``); a site leaves by ``node_v`` at ``via_v`` or ``node_u``
+    at ``via_u``.  Sites that reach nothing get ``inf`` and target ``-1``.
+    """
+    n_sites = len(node_v)
+    distance = np.empty(n_sites)
+    target = np.empty(n_sites, np.int64)
+    for i in range(n_sites):
+        cost_v = via_v[i] + dist[node_v[i]]
+        cost_u = via_u[i] + dist[node_u[i]]
+        node = node_u[i] if cost_u < cost_v else node_v[i]
+        distance[i] = min(cost_u, cost_v)
+        target[i] = source[node] - first_target if distance[i] < np.inf else -1
+    return distance, target
 
 
 @compiled(F8, I8, I8, I8, F8, returns=f"Tuple(({F8}, {I8}))")

@@ -52,6 +52,7 @@ from scipy.sparse import csgraph
 from geoplan._errors import NetworkError
 from geoplan._kernels import (
     bounded_searches,
+    cheaper_exit,
     dense_pairs,
     same_edge_pairs,
     take_cheapest,
@@ -124,8 +125,7 @@ class _SiteCache:
     ids: npt.NDArray[np.uintp]  # which geometry objects, in which order
     objects: npt.NDArray[np.object_]
     crs: object
-    key: bytes  # digest of the coordinates in the network's CRS
-    sites: _Sites
+    sites: _Sites  # with the coordinates in the network's CRS
 
 
 def _geometries(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -250,8 +250,7 @@ class NetworkMetric:
         ids = _object_ids(objects)
         if cache is None or not (np.array_equal(ids, cache.ids) and sites.crs == cache.crs):
             xy = self._xy(sites)
-            key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
-            if cache is None or key != cache.key:
+            if cache is None or not np.array_equal(xy, cache.sites.xy, equal_nan=True):
                 snapped = snap_points(self.network, xy)
                 result = _Sites(
                     snapped.edge,
@@ -267,7 +266,7 @@ class NetworkMetric:
             else:
                 result = cache.sites
             # the copy keeps the geometries alive, so their addresses stay theirs
-            cache = self._site_cache = _SiteCache(ids, objects.copy(), sites.crs, key, result)
+            cache = self._site_cache = _SiteCache(ids, objects.copy(), sites.crs, result)
         result = cache.sites
         xy = result.xy
         if warn and len(xy):
@@ -516,14 +515,7 @@ class NetworkMetric:
                 min_only=True,
                 return_predecessors=True,
             )
-            node_v, via_v, node_u, via_u = self._endpoints(s)
-            cost_v, cost_u = via_v + dist[node_v], via_u + dist[node_u]
-            use_u = cost_u < cost_v
-            distance = np.where(use_u, cost_u, cost_v)
-            source = np.where(use_u, source[node_u], source[node_v])
-            target = np.where(np.isfinite(distance), source - net.n_nodes, -1).astype(
-                np.intp, copy=False
-            )
+            distance, target = cheaper_exit(dist, source, *self._endpoints(s), net.n_nodes)
         for site, tgt, cost in self._extras(s, found):
             if len(site):  # the cheapest candidate per site, the lowest target on ties
                 distance, target = take_cheapest(distance, target, site, tgt, cost)
