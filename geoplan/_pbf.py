@@ -43,6 +43,9 @@ _INVALID = 2147483647  # osmium's undefined fixed-point coordinate
 _BAD = -1  # the block kernel's status: something it does not decode
 _HIGHWAY = np.frombuffer(b"highway", dtype=np.uint8).copy()
 
+ONE_PASS_BYTES = 64 * 2**20
+"""PBF files up to this size are read once (every node kept); larger ones twice."""
+
 
 @dataclass(frozen=True)
 class HighwayWays:
@@ -382,8 +385,10 @@ def _blocks(path: Path) -> Iterator[bytes]:
 def read_pbf_highways(path: str | Path) -> HighwayWays | None:
     """Decode the ``highway`` ways of a PBF file and their nodes' locations.
 
-    The file is read one block at a time; every node is kept (16 bytes each)
-    until the ways' references are joined to them.
+    The file is read one block at a time.  A small file is read once, every
+    node kept (16 bytes each) until the ways' references are joined to them;
+    a file over :data:`ONE_PASS_BYTES` (a province, a country) is read twice,
+    the second time keeping only the nodes the streets use.
 
     Parameters
     ----------
@@ -402,30 +407,52 @@ def read_pbf_highways(path: str | Path) -> HighwayWays | None:
         When the file is not a well-formed PBF file.
     """
     path = Path(path)
+    one_pass = path.stat().st_size <= ONE_PASS_BYTES
     node_parts: list[tuple[Int64Array, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
     way_ids: list[Int64Array] = []
     ref_parts: list[Int64Array] = []
     counts: list[Int64Array] = []
     tags: list[dict[str, str]] = []
     try:
-        for raw in _blocks(path):
-            decoded = _decode_block(np.frombuffer(raw, dtype=np.uint8), _HIGHWAY)
-            nid, x, y, wid, ref_end, refs, tag_end, keys, vals, s_start, s_end, status = decoded
-            if status != 0:
-                raise _UnsupportedError("a block this reader does not decode")
-            node_parts.append((nid, x.astype(np.int32), y.astype(np.int32)))
+        for raw, decoded in _decoded_blocks(path):
+            nid, x, y, wid, ref_end, refs, tag_end, keys, vals, s_start, s_end, _ = decoded
+            if one_pass:
+                node_parts.append((nid, x.astype(np.int32), y.astype(np.int32)))
             if len(wid):
                 strings = [raw[a:b].decode("utf-8") for a, b in zip(s_start, s_end, strict=True)]
                 tags.extend(_tags(strings, keys.tolist(), vals.tolist(), tag_end.tolist()))
                 way_ids.append(wid)
                 ref_parts.append(refs)
                 counts.append(np.diff(ref_end, prepend=0))
+        if not one_pass:  # again, for the nodes of the streets only
+            used = np.unique(np.concatenate(ref_parts or [np.empty(0, np.int64)]))
+            for _, decoded in _decoded_blocks(path):
+                nid, x, y = decoded[:3]
+                keep = _members(nid, used)
+                node_parts.append((nid[keep], x[keep].astype(np.int32), y[keep].astype(np.int32)))
     except _UnsupportedError as exc:
         logger.info("%s: %s; reading it with pyosmium", path, exc)
         return None
     except (KeyError, IndexError, ValueError, zlib.error) as exc:
         raise ValueError(f"not a well-formed OSM PBF file ({exc})") from exc
     return _located(node_parts, way_ids, ref_parts, counts, tags)
+
+
+def _decoded_blocks(path: Path) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
+    """Each data block of the file, with what :func:`_decode_block` makes of it."""
+    for raw in _blocks(path):
+        decoded = _decode_block(np.frombuffer(raw, dtype=np.uint8), _HIGHWAY)
+        if decoded[-1] != 0:
+            raise _UnsupportedError("a block this reader does not decode")
+        yield raw, decoded
+
+
+def _members(values: Int64Array, sorted_set: Int64Array) -> npt.NDArray[np.bool_]:
+    """Which ``values`` are in ``sorted_set`` (sorted; repeats allowed)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return np.asarray(sorted_set[at] == values)
 
 
 def _tags(
@@ -459,7 +486,7 @@ def _located(
         node_id, x, y = node_id[order], x[order], y[order]
     refs = np.concatenate(ref_parts or [empty])
     at = np.minimum(np.searchsorted(node_id, refs), max(len(node_id) - 1, 0))
-    found = node_id[at] == refs if len(node_id) else np.zeros(len(refs), bool)
+    found = _members(refs, node_id)  # node_id is sorted, not always unique: the first counts
     return HighwayWays(
         way_id=np.concatenate(way_ids or [empty]),
         tags=tags,

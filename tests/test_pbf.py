@@ -13,6 +13,19 @@ from geoplan._pbf import HighwayWays, read_pbf_highways
 from geoplan.osm import _stream_highways, read_osm
 
 SHARED_OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
+
+
+@pytest.fixture(params=["one pass", "two passes"], autouse=True)
+def passes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: reading small files once (every node kept) and, as for
+    files over ONE_PASS_BYTES, twice (only the streets' nodes kept)."""
+    import geoplan._pbf
+
+    if request.param == "two passes":
+        monkeypatch.setattr(geoplan._pbf, "ONE_PASS_BYTES", -1)
+    return str(request.param)
+
+
 SHARED_FILES = ["andorra", "poa", "liechtenstein", "london", "munchen", "porto", "baltimore"]
 
 
