@@ -36,6 +36,8 @@ __all__ = ["HighwayWays", "read_pbf_highways"]
 logger = logging.getLogger(__name__)
 
 Int64Array = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
 U8 = "uint8[::1]"
 
 _KNOWN_FEATURES = frozenset({"OsmSchema-V0.6", "DenseNodes"})
@@ -161,12 +163,11 @@ def _decode_block(
     """Decode one ``PrimitiveBlock``.
 
     Ways are kept when one of their keys is ``word`` (``b"highway"``).
-    Returns node ``id``, ``x``,
-    ``y`` (1e-7 degrees, converted as libosmium does); kept ways' ``id``,
-    ``ref_end`` (end of each way's references in ``refs``), ``refs``,
-    ``tag_end``, ``keys``, ``vals``; the string table's ``string_start`` and
-    ``string_end`` byte offsets; and a status (0, or -1 for data it does not
-    decode).
+    Returns node ``id``, ``x``, ``y`` (1e-7 degrees, converted as libosmium
+    does); kept ways' ``id``, ``ref_end`` (end of each way's references in
+    ``refs``), ``refs``, ``tag_end``, ``keys``, ``vals``; the string table's
+    ``string_start`` and ``string_end`` byte offsets; and a status (0, or -1
+    for data it does not decode).  Damaged data raises :class:`ValueError`.
     """
     size = len(buf)
     node_id = np.empty(size // 3 + 1, np.int64)
@@ -428,13 +429,13 @@ def read_pbf_highways(path: str | Path) -> HighwayWays | None:
             used = np.unique(np.concatenate(ref_parts or [np.empty(0, np.int64)]))
             for _, decoded in _decoded_blocks(path):
                 nid, x, y = decoded[:3]
-                keep = _members(nid, used)
+                keep = _lookup(used, nid)[1]
                 node_parts.append((nid[keep], x[keep].astype(np.int32), y[keep].astype(np.int32)))
     except _UnsupportedError as exc:
         logger.info("%s: %s; reading it with pyosmium", path, exc)
         return None
     except (KeyError, IndexError, ValueError, zlib.error) as exc:
-        raise ValueError(f"not a well-formed OSM PBF file ({exc})") from exc
+        raise ValueError(f"damaged PBF data: {exc}") from exc
     return _located(node_parts, way_ids, ref_parts, counts, tags)
 
 
@@ -447,12 +448,12 @@ def _decoded_blocks(path: Path) -> Iterator[tuple[bytes, tuple[Any, ...]]]:
         yield raw, decoded
 
 
-def _members(values: Int64Array, sorted_set: Int64Array) -> npt.NDArray[np.bool_]:
-    """Which ``values`` are in ``sorted_set`` (sorted; repeats allowed)."""
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return np.asarray(sorted_set[at] == values)
+def _lookup(sorted_ids: Int64Array, values: Int64Array) -> tuple[IntArray, BoolArray]:
+    """Where each of ``values`` is in ``sorted_ids`` (its first copy) and whether it is there."""
+    if not len(sorted_ids):
+        return np.zeros(len(values), np.intp), np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return at, np.asarray(sorted_ids[at] == values)
 
 
 def _tags(
@@ -485,8 +486,7 @@ def _located(
         order = np.argsort(node_id, kind="stable")
         node_id, x, y = node_id[order], x[order], y[order]
     refs = np.concatenate(ref_parts or [empty])
-    at = np.minimum(np.searchsorted(node_id, refs), max(len(node_id) - 1, 0))
-    found = _members(refs, node_id)  # node_id is sorted, not always unique: the first counts
+    at, found = _lookup(node_id, refs)  # a node given twice: its first location counts
     return HighwayWays(
         way_id=np.concatenate(way_ids or [empty]),
         tags=tags,

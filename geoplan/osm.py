@@ -377,7 +377,8 @@ def read_osm(
         raise NetworkError(
             f"Cannot read {str(path)!r} as OpenStreetMap data ({exc}). Check that it is an "
             "OSM XML or PBF file (not GeoJSON, CSV or a web page saved by mistake) and that "
-            "the name ends in .osm/.osm.xml/.osm.bz2 for XML and .osm.pbf for PBF."
+            "the name ends in .osm/.osm.xml/.osm.bz2 for XML and .osm.pbf for PBF; if it is, "
+            "download it again (it may be cut short or damaged)."
         ) from exc
     rules = [_way_rules(tags, mode, table) for tags in ways.tags]
     kept = np.array([r is not None for r in rules], dtype=np.bool_) & (ways.counts >= 2)

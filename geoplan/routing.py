@@ -477,8 +477,8 @@ class NetworkMetric:
     def _extras(
         self, sites: _Sites, targets: _Targets
     ) -> list[tuple[IntArray, IntArray, FloatArray]]:
-        """Candidates the graph search does not see, each part ordered by site:
-        targets along the site's own segment, polygons the site is in."""
+        """Candidates the graph search does not see, in two parts: targets along
+        the site's own segment, and polygons the site is in."""
         return [self._same_edge(sites, targets.reach), self._inside(sites, targets)]
 
     def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:

@@ -238,5 +238,5 @@ def test_damaged_blocks_raise_network_error(tmp_path: Path, damage: str) -> None
         "huge length": good + varint(5 << 3 | 2) + varint(2**63 - 1),
     }[damage]
     path = write_blocks(tmp_path / "damaged.osm.pbf", block)
-    with pytest.raises(NetworkError, match="not a well-formed OSM PBF file"):
+    with pytest.raises(NetworkError, match="damaged PBF data"):
         read_osm(path, mode="walk")
