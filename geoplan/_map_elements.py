@@ -1,8 +1,10 @@
 """Map elements: the folium/branca classes that draw a geoplan map.
 
-Private to :mod:`geoplan.maps`.  Each element writes its own small script;
-the data it needs is passed as JSON that is safe inside ``<script>`` (see
-:func:`geoplan._map_data._js_json`).  The page-wide stylesheet and the
+Private to :mod:`geoplan.maps`.  Each element writes its own small script.
+No string from a data file or a study ever enters a template: what an element
+shows travels in its ``page_data`` and its script reads ``{{ this.data_ref }}``
+(see :mod:`geoplan._map_page`, which writes the data into the page as JSON).
+Templates hold only geoplan's code, element names and numbers.  The page-wide stylesheet and the
 browser half of the sites layer (styles, tooltips and the score popup) are
 geoplan's own files in ``geoplan/_assets/geoplan/``.
 """
@@ -22,11 +24,13 @@ from folium.map import Layer
 from folium.template import Template
 
 from geoplan import basemaps as _basemaps
-from geoplan._map_data import INELIGIBLE_COLOR, _esc, _js_json
+from geoplan._map_data import INELIGIBLE_COLOR, _esc
+from geoplan._map_page import PageDataMixin
 from geoplan.offline import _read_asset
 
 __all__ = [
     "FeatureLayer",
+    "LayerControl",
     "MapInfo",
     "MiniMap",
     "RingsLayer",
@@ -82,13 +86,13 @@ class _Panes(MacroElement):
         self.panes = [("gpAreas", 405), ("gpRings", 415), ("gpPoints", 430), ("gpSites", 450)]
 
 
-class _GeoJsonLayer(folium.GeoJson):
-    """A GeoJSON overlay whose features the subclass's own script adds (``data_json``)."""
+class _GeoJsonLayer(PageDataMixin, folium.GeoJson):
+    """A GeoJSON overlay whose features its own script adds from the page data."""
 
     def __init__(self, features: list[dict[str, Any]], *, name: str, show: bool) -> None:
         collection = {"type": "FeatureCollection", "features": features}
         super().__init__(collection, name=name, overlay=True, control=True, show=show)
-        self.data_json = _js_json(collection)
+        self.page_data = {"data": collection}
 
 
 class SitesLayer(_GeoJsonLayer):
@@ -104,7 +108,7 @@ class SitesLayer(_GeoJsonLayer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }}_kit = window.geoplanSitesKit({{ this.meta_json }});
+        var {{ this.get_name() }}_kit = window.geoplanSitesKit({{ this.data_ref }}.meta);
         var {{ this.get_name() }}_renderer = L.canvas({pane: "gpSites", padding: 0.3});
         var {{ this.get_name() }} = L.geoJson(null, {
             pane: "gpSites",
@@ -123,7 +127,7 @@ class SitesLayer(_GeoJsonLayer):
                     {sticky: true, direction: "top", opacity: 0.95});
             }
         });
-        {{ this.get_name() }}.addData({{ this.data_json }});
+        {{ this.get_name() }}.addData({{ this.data_ref }}.data);
         {{ this.get_name() }}.geoplanRole = "sites";
         window.geoplanSites = {{ this.get_name() }};
         {% endmacro %}
@@ -141,7 +145,7 @@ class SitesLayer(_GeoJsonLayer):
         super().__init__(features, name=name, show=show)
         self._name = "SitesLayer"
         self.meta = dict(meta)
-        self.meta_json = _js_json(self.meta)
+        self.page_data["meta"] = self.meta
 
 
 class TopLabels(Layer):
@@ -189,7 +193,7 @@ class TopLabels(Layer):
         self.top_n = int(top_n)
 
 
-class ScoreLegend(MacroElement):
+class ScoreLegend(PageDataMixin, MacroElement):
     """The score legend, drawn from a branca colormap and bound to the sites layer.
 
     It shows while the sites layer is on the map and hides when the layer is
@@ -203,7 +207,7 @@ class ScoreLegend(MacroElement):
         var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
         {{ this.get_name() }}.onAdd = function () {
             var div = L.DomUtil.create("div", "gp-panel gp-legend");
-            div.innerHTML = {{ this.html_json }};
+            div.innerHTML = {{ this.data_ref }};
             L.DomEvent.disableClickPropagation(div);
             return div;
         };
@@ -256,26 +260,26 @@ class ScoreLegend(MacroElement):
                 f"</span>不符合条件 Ineligible ({int(n_ineligible)})</div>"
             )
         self.html = "".join(parts)
-        self.html_json = _js_json(self.html)
+        self.page_data = self.html
 
 
-class MapInfo(MacroElement):
-    """The title (top centre) and the methodology note (bottom left), inside the map."""
+class MapInfo(PageDataMixin, MacroElement):
+    """The title (top centre) and the methodology note (bottom left), inside the map.
+
+    The page's own ``<title>`` is written by :class:`~geoplan._map_page.GeoplanFigure`.
+    """
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <title>{{ this.page_title }}</title>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
         (function (map) {
             var title = L.DomUtil.create("div", "gp-title", map.getContainer());
-            title.innerHTML = {{ this.title_json }};
+            title.innerHTML = {{ this.data_ref }}.title;
             L.DomEvent.disableClickPropagation(title);
             var method = L.control({position: "bottomleft"});
             method.onAdd = function () {
                 var div = L.DomUtil.create("div", "gp-panel gp-method");
-                div.innerHTML = {{ this.method_json }};
+                div.innerHTML = {{ this.data_ref }}.method;
                 var size = map.getSize(), details = div.querySelector("details");
                 if (details && (size.x < 1100 || size.y < 760)) { details.open = false; }
                 L.DomEvent.disableClickPropagation(div);
@@ -291,13 +295,11 @@ class MapInfo(MacroElement):
     def __init__(self, title: str, subtitle: str, method_html: str) -> None:
         super().__init__()
         self._name = "MapInfo"
-        self.page_title = _esc(title)
         title_html = f'<div class="gp-title-main">{_esc(title)}</div>'
         for line in subtitle.split("\n"):
             if line.strip():
                 title_html += f'<div class="gp-title-sub">{_esc(line)}</div>'
-        self.title_json = _js_json(title_html)
-        self.method_json = _js_json(method_html)
+        self.page_data = {"title": title_html, "method": method_html}
 
 
 class FeatureLayer(_GeoJsonLayer):
@@ -325,7 +327,7 @@ class FeatureLayer(_GeoJsonLayer):
                 if (p._p) { layer.bindPopup(p._p, {maxWidth: 360}); }
             }
         });
-        {{ this.get_name() }}.addData({{ this.data_json }});
+        {{ this.get_name() }}.addData({{ this.data_ref }}.data);
         {% endmacro %}
         """
     )
@@ -345,7 +347,7 @@ class FeatureLayer(_GeoJsonLayer):
         self.interactive = interactive
 
 
-class RingsLayer(Layer):
+class RingsLayer(PageDataMixin, Layer):
     """Station-area rings: circles of fixed radii (metres) around points."""
 
     _template = Template(
@@ -359,7 +361,7 @@ class RingsLayer(Layer):
                         {pane: "gpRings", interactive: false}, r)));
                 });
             });
-        })({{ this.get_name() }}, {{ this.points_json }}, {{ this.rings_json }});
+        })({{ this.get_name() }}, {{ this.data_ref }}.points, {{ this.data_ref }}.rings);
         {% endmacro %}
         """
     )
@@ -369,7 +371,6 @@ class RingsLayer(Layer):
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "RingsLayer"
-        self.points_json = _js_json(points)
         rings = []
         for i, radius in enumerate(sorted(radii)):
             inner = i == 0
@@ -385,7 +386,7 @@ class RingsLayer(Layer):
                     "fillOpacity": 0.08,
                 }
             )
-        self.rings_json = _js_json(rings)
+        self.page_data = {"points": points, "rings": rings}
 
 
 class SiteSearch(folium.plugins.Search):
@@ -452,7 +453,8 @@ class MiniMap(JSCSSMixin, MacroElement):
             var key = {{ this.keyed.get_name() }}.geoplanKey;
             if (!key) { return; }
             tiles = L.layerGroup({{ this.urls|tojson }}.map(function (url) {
-                return L.tileLayer(url, Object.assign({{ this.tile_options|tojson }}, {tk: key}));
+                return L.tileLayer(url, Object.assign({{ this.tile_options|tojson }},
+                    {tk: encodeURIComponent(key)}));
             }));
             {%- else %}
             tiles = L.tileLayer({{ this.urls[0]|tojson }}, {{ this.tile_options|tojson }});
@@ -488,3 +490,42 @@ class MiniMap(JSCSSMixin, MacroElement):
                 "showText": "显示鹰眼图 Show minimap",
             },
         }
+
+
+class LayerControl(PageDataMixin, folium.LayerControl):
+    """folium's layer control, with the layers' names read from the page data.
+
+    folium writes each layer's name into its template; names can hold text
+    from the data (metro lines, facility kinds), so here the template lists
+    only the layers and the names come from :attr:`page_data`, in the same order.
+    Leaflet shows a name as HTML: geoplan builds every name with its values escaped.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (names) {
+            var base = {}, overlays = {};
+            var layers = [{% for name in this.layer_vars %}{{ name }}, {% endfor %}];
+            var overlay = {{ this.overlay_flags|tojson }};
+            layers.forEach(function (layer, i) {
+                (overlay[i] ? overlays : base)[names[i]] = layer;
+            });
+            return L.control.layers(base, overlays, {{ this.options|tojson }})
+                .addTo({{ this._parent.get_name() }});
+        })({{ this.data_ref }});
+        {% endmacro %}
+        """
+    )
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """List the map's controllable layers, then render (names go to the page data)."""
+        parent = self._parent
+        assert parent is not None, "add the layer control to a map before rendering"
+        layers = [
+            item for item in parent._children.values() if isinstance(item, Layer) and item.control
+        ]
+        self.layer_vars = [layer.get_name() for layer in layers]
+        self.overlay_flags = [bool(layer.overlay) for layer in layers]
+        self.page_data = [str(layer.layer_name) for layer in layers]
+        MacroElement.render(self, **kwargs)

@@ -47,6 +47,8 @@ import folium
 from folium.map import Layer
 from folium.template import Template
 
+from geoplan._map_page import PageDataMixin
+
 __all__ = [
     "BASEMAPS",
     "DEFAULT_BASEMAP",
@@ -203,18 +205,20 @@ def resolve_tianditu_key(
     return None
 
 
-class KeyedTileLayer(Layer):
+class KeyedTileLayer(PageDataMixin, Layer):
     """A base layer of one or more tile layers whose ``{tk}`` key is found at view time.
 
     The key comes from the page address fragment (``#tk=...``), then
     ``localStorage``, then ``embedded_key`` (only set with ``embed_key=True``).
     Without any key no tile is requested and a note explains how to add one.
+    The key (user input) and the tile settings travel in the page data, never
+    in the template (see :mod:`geoplan._map_page`).
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
+        var {{ this.get_name() }} = (function (data) {
             var storageName = {{ this.storage_name|tojson }};
             var key = null;
             try {
@@ -229,18 +233,18 @@ class KeyedTileLayer(Layer):
                 }
                 if (!key) { key = window.localStorage.getItem(storageName); }
             } catch (e) {}
-            if (!key) { key = {{ this.embedded_key|tojson }}; }
+            if (!key) { key = data.key; }
             var group = L.layerGroup();
             if (key) {
-                {%- for url in this.urls %}
-                group.addLayer(L.tileLayer({{ url|tojson }}, Object.assign(
-                    {{ this.tile_options|tojson }}, {tk: key})));
-                {%- endfor %}
+                data.urls.forEach(function (url) {
+                    group.addLayer(L.tileLayer(url, Object.assign(
+                        {}, data.options, {tk: encodeURIComponent(key)})));
+                });
             } else {
                 var note = L.control({position: "bottomleft"});
                 note.onAdd = function () {
                     var div = L.DomUtil.create("div", "gp-key-note");
-                    div.textContent = {{ this.missing_note|tojson }};
+                    div.textContent = data.note;
                     return div;
                 };
                 group.on("add", function () { note.addTo({{ this._parent.get_name() }}); });
@@ -248,7 +252,7 @@ class KeyedTileLayer(Layer):
             }
             group.geoplanKey = key || null;
             return group;
-        })();
+        })({{ this.data_ref }});
         {% endmacro %}
         """
     )
@@ -262,18 +266,20 @@ class KeyedTileLayer(Layer):
     ) -> None:
         super().__init__(name=basemap.label, overlay=False, control=True, show=show)
         self._name = "KeyedTileLayer"
-        self.urls = list(basemap.tiles)
-        self.embedded_key = embedded_key
         self.storage_name = TIANDITU_STORAGE_KEY
-        self.tile_options = {
-            "subdomains": basemap.subdomains,
-            "maxZoom": basemap.max_zoom,
-            "attribution": basemap.attribution,
+        self.page_data = {
+            "key": embedded_key,
+            "urls": list(basemap.tiles),
+            "options": {
+                "subdomains": basemap.subdomains,
+                "maxZoom": basemap.max_zoom,
+                "attribution": basemap.attribution,
+            },
+            "note": (
+                f"{basemap.label}: 需要密钥，请在地址后加 #tk=您的密钥 / "
+                "needs a key: open this file with #tk=YOUR_KEY after its address."
+            ),
         }
-        self.missing_note = (
-            f"{basemap.label}: 需要密钥，请在地址后加 #tk=您的密钥 / "
-            "needs a key: open this file with #tk=YOUR_KEY after its address."
-        )
 
 
 def add_basemap(

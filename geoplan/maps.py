@@ -77,6 +77,7 @@ from geoplan._errors import OfflineAssetError, OutputWriteError, StudyError
 from geoplan._map_context import DEFAULT_LINE_COLORS, _add_context_layers
 from geoplan._map_data import _criteria, _method_html, _method_of, _prepare_ranked, _titles
 from geoplan._map_elements import (
+    LayerControl,
     MapInfo,
     MiniMap,
     ScoreLegend,
@@ -87,6 +88,7 @@ from geoplan._map_elements import (
     _Style,
 )
 from geoplan._map_options import DEFAULT_RINGS_M, _options_of, _Settings, _settings
+from geoplan._map_page import GeoplanFigure
 from geoplan._map_sites import _sites_layer
 from geoplan.offline import make_offline
 from geoplan.outputs import atomic_path
@@ -206,8 +208,8 @@ def map_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def _new_map() -> folium.Map:
-    """An empty map that links only Leaflet, with geoplan's styles and panes."""
+def _new_map(title: str) -> folium.Map:
+    """An empty map on a :class:`GeoplanFigure`, linking only Leaflet, with geoplan's styles."""
     m = folium.Map(
         location=list(_DEFAULT_CENTER),
         zoom_start=11,
@@ -220,6 +222,7 @@ def _new_map() -> folium.Map:
     # awesome-markers, which folium links by default (and which would need the network).
     m.default_js = [("leaflet", folium.folium._default_js[0][1])]
     m.default_css = [("leaflet_css", folium.folium._default_css[0][1])]
+    GeoplanFigure(title=title).add_child(m)
     _Style().add_to(m)
     _Panes().add_to(m)
     return m
@@ -278,7 +281,7 @@ def _add_controls(
     ).add_to(m)
     if settings.minimap and settings.basemaps[0].tiles:
         MiniMap(settings.basemaps[0], keyed=keyed).add_to(m)
-    folium.LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(m)
+    LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(m)
 
 
 def _fit_view(m: folium.Map, geoms: np.ndarray) -> None:
@@ -385,7 +388,7 @@ def make_map(
     n_eligible = int(frame["eligible"].sum())
     top = settings.top_n
 
-    m = _new_map()
+    m = _new_map(title)
     keyed = _add_basemaps(m, settings, options)
 
     criteria = _criteria(frame, study)

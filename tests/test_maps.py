@@ -25,7 +25,7 @@ import shapely
 
 from geoplan import basemaps, maps, offline
 from geoplan._errors import GeoplanError, OfflineAssetError, OutputExistsError, OutputWriteError
-from geoplan._map_data import _js_json
+from geoplan._map_page import js_json as _js_json
 from geoplan.maps import make_map, map_html, save_map
 
 REPO = Path(__file__).resolve().parents[1]
