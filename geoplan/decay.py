@@ -24,7 +24,9 @@ logistic       :math:`1 / (1 + \exp((x - m)/s))`: 0.5 at the midpoint    midpoin
   (``len(scores) == len(breaks) + 1``); monotone in the stated direction.
 * ``band``: the *ideal band* trapezoid -- 0 below ``zero_below``, rising
   linearly to 1 at ``ideal_min``, 1 up to ``ideal_max``, falling linearly to 0
-  at ``zero_above`` (near, but not too near).
+  at ``zero_above`` (near, but not too near).  Equal edge parameters make a
+  hard edge: with ``zero_below == ideal_min`` a value below it scores 0 and a
+  value at it 1 (the ideal band is closed at both ends).
 * ``minmax``: rescale to the sites' own range, ``(x - min)/(max - min)``
   (or its complement for "lower"); relative, so scores change with the set.
 
@@ -86,9 +88,18 @@ _NO_DIRECTION: Final = ("band", "step")
 
 
 def _band(x: FloatArray, p: Mapping[str, float]) -> FloatArray:
+    """The trapezoid; an edge whose two parameters are equal is a hard edge.
+
+    The ideal band ``[ideal_min, ideal_max]`` is closed and scores 1; outside
+    ``[zero_below, zero_above]`` the score is 0.  With ``zero_below ==
+    ideal_min`` there is no ramp: 0 below, 1 from ``ideal_min`` (and likewise
+    at the top).
+    """
     lo0, lo1, hi1, hi0 = p["zero_below"], p["ideal_min"], p["ideal_max"], p["zero_above"]
-    rise = np.ones_like(x) if lo1 == lo0 else (x - lo0) / (lo1 - lo0)
-    fall = np.ones_like(x) if hi0 == hi1 else (hi0 - x) / (hi0 - hi1)
+    rise = (x - lo0) / (lo1 - lo0) if lo1 > lo0 else np.zeros_like(x)
+    fall = (hi0 - x) / (hi0 - hi1) if hi0 > hi1 else np.zeros_like(x)
+    rise = np.where(x >= lo1, 1.0, rise)
+    fall = np.where(x <= hi1, 1.0, fall)
     return np.clip(np.minimum(rise, fall), 0.0, 1.0)
 
 
