@@ -40,6 +40,7 @@ TOP_KEYS: Final = {
     "outputs",
     "map",
     "network",
+    "result",
 }
 STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
 LAYER_KEYS: Final = {
@@ -85,8 +86,10 @@ CONSTRAINT_KEYS: Final = {
 }
 GRID_KEYS: Final = {"cell_m", "shape", "area"}
 OUTPUT_KEYS: Final = {"dir", "table", "map", "top"}
+RESULT_KEYS: Final = {"table", "sha256"}
 NETWORK_KEYS: Final = {
     "source",
+    "sha256",
     "max_snap_m",
     "speeds_kmh",
     "cache_dir",
@@ -96,7 +99,8 @@ NETWORK_KEYS: Final = {
 }
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -180,17 +184,67 @@ def load_layers(
                     f"{where}.{key} = {spec[key]!r} is not a column of {path.name}; its columns "
                     f"are {[c for c in layer.columns if c != 'geometry']!r}."
                 )
-        source["sha256"] = _sha256(path)
-        if spec.get("sha256") not in (None, source["sha256"]):
-            warnings.warn(
-                f"[{where}] {path.name} has changed since the study was resolved (its SHA-256 "
-                "differs from the one recorded); results will differ from the original run.",
-                GeoplanWarning,
-                stacklevel=4,
-            )
+        source["sha256"] = sha256(path)
+        _changed(where, path, spec.get("sha256"), source["sha256"])
         loaded[name] = layer
         sources[name] = source
     return loaded, sources
+
+
+#: Network sources that name a file (others are place names to download).
+_NETWORK_FILE_SUFFIXES: Final = (".osm", ".xml", ".pbf", ".bz2", ".gz", ".graphml")
+
+
+def _changed(where: str, path: Path, recorded: object, found: str) -> None:
+    if recorded not in (None, found):
+        warnings.warn(
+            f"[{where}] {path.name} has changed since the study was resolved (its SHA-256 "
+            "differs from the one recorded); results will differ from the original run.",
+            GeoplanWarning,
+            stacklevel=5,
+        )
+
+
+def network(raw: Mapping[str, Any], folder: Path, problems: Problems) -> dict[str, Any]:
+    """The ``[network]`` table, a file source made absolute and fingerprinted (SHA-256).
+
+    A source names a file when it ends like an OSM or GraphML file or exists
+    beside the study; place names and bounding boxes stay as given.
+    """
+    spec = table(problems, "network", raw.get("network"))
+    problems.unknown("network", spec, NETWORK_KEYS)
+    source = spec.get("source")
+    if isinstance(source, str) and (
+        source.lower().endswith(_NETWORK_FILE_SUFFIXES) or (folder / source).exists()
+    ):
+        path = (folder / source).resolve()
+        spec["source"] = str(path)
+        if path.is_file():
+            found = sha256(path)
+            _changed("network", path, spec.get("sha256"), found)
+            spec["sha256"] = found
+    if isinstance(spec.get("cache_dir"), str):
+        spec["cache_dir"] = str((folder / spec["cache_dir"]).resolve())
+    return spec
+
+
+def outputs(raw: Mapping[str, Any], folder: Path, problems: Problems) -> dict[str, Any]:
+    """The ``[outputs]`` table with its defaults and absolute paths.
+
+    ``dir`` (default ``outputs``) and ``map`` are relative to the study file;
+    ``table`` (default ``ranked.gpkg``) to ``dir``.
+    """
+    spec = table(problems, "outputs", raw.get("outputs"))
+    problems.unknown("outputs", spec, OUTPUT_KEYS)
+    for key in ("dir", "table", "map"):
+        if key in spec and not isinstance(spec[key], str):
+            problems.append(f"outputs.{key} = {spec[key]!r} must be a path (a string).")
+            spec.pop(key)
+    spec["dir"] = str((folder / spec.get("dir", "outputs")).resolve())
+    spec.setdefault("table", "ranked.gpkg")
+    if "map" in spec:
+        spec["map"] = str((folder / spec["map"]).resolve())
+    return spec
 
 
 def _decay(problems: Problems, where: str, spec: object, default: Any = None) -> Any:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from geoplan import __version__, datasets, outputs
 from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError, WeightsError
+from geoplan._study_checks import sha256
 from geoplan.ahp import ahp_weights, group_ahp
 from geoplan.layers import read_layer
 from geoplan.ranking import rank_sites
@@ -128,12 +129,31 @@ def _check_outputs(*paths: Path | None, force: bool) -> None:
             outputs.check_output_path(path, force=force)
 
 
-def _write_result(ranked: gpd.GeoDataFrame, study: Study, out: Path, *, force: bool) -> list[Path]:
-    """Write the table and the effective study beside it."""
-    return [
-        outputs.write_layer(ranked, out, force=force, layer_name="ranked_sites"),
-        outputs.write_text(study.to_toml(), _study_sidecar(out), force=force),
-    ]
+#: Files the running command has written completely (said if it is interrupted later).
+_WRITTEN: list[Path] = []
+
+
+def _stage_result(
+    out: outputs.OutputSet, ranked: gpd.GeoDataFrame, study: Study, table: Path
+) -> None:
+    """Stage the table and, as its companion, the effective study that describes it."""
+    temp = out.write_layer(ranked, table, layer_name="ranked_sites")
+    result = {"table": table.name, "sha256": sha256(temp)}
+    out.write_text(study.to_toml(result=result), _study_sidecar(table), companion_of=table)
+
+
+def _stage_map(out: outputs.OutputSet, page: str, path: Path, png: Path | None) -> None:
+    html = out.write_text(page, path)
+    if png is not None:
+        from geoplan import snapshot
+
+        out.write(png, lambda temp: snapshot.save_png(html, temp, force=True))
+
+
+def _said_written(out: outputs.OutputSet) -> None:
+    """Say what was written (the set was committed when its block ended)."""
+    for path in out.written:
+        click.echo(f"wrote {path}")
 
 
 def _map_options(study: Study | None, basemap: str | None, offline: bool | None) -> dict[str, Any]:
@@ -154,15 +174,6 @@ def _map_page(ranked: gpd.GeoDataFrame, study: Study | None, options: dict[str, 
     return maps.map_html(maps.make_map(ranked, study, **maps.map_kwargs(options)), offline=offline)
 
 
-def _write_map(page: str, path: Path, png: Path | None, *, force: bool) -> list[Path]:
-    written = [outputs.write_text(page, path, force=force)]
-    if png is not None:
-        from geoplan import snapshot
-
-        written.append(snapshot.save_png(path, png, force=force))
-    return written
-
-
 @cli.command()
 @verbosity_options
 @click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
@@ -179,8 +190,15 @@ def _write_map(page: str, path: Path, png: Path | None, *, force: bool) -> list[
 )
 @click.option("--force", is_flag=True, help="Replace output files that already exist.")
 @click.option(
-    "--map", "map_path", type=click.Path(path_type=Path), help="Also write an interactive HTML map."
+    "--map",
+    "map_path",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PATH]",
+    help="Also write an interactive HTML map (no PATH: the study's [outputs] map).",
 )
+@click.option("--no-map", is_flag=True, help="Do not write the study's [outputs] map.")
 @click.option(
     "--offline/--online", default=None, help="Self-contained map (default) or CDN-linked map."
 )
@@ -198,33 +216,50 @@ def rank(
     out: Path | None,
     top: int | None,
     force: bool,
-    map_path: Path | None,
+    map_path: str | None,
+    no_map: bool,
     offline: bool | None,
     basemap: str | None,
     draws: int | None,
 ) -> None:
-    """Score and rank the candidate sites of STUDY and write the ranked table."""
-    if map_path is None and (basemap is not None or offline is not None):
-        raise click.UsageError("--basemap and --offline/--online go with --map PATH.")
+    """Score and rank the candidate sites of STUDY and write the ranked table.
+
+    Without --out, the study's [outputs] are written: the table and, when the
+    study names one, the map. --map without a path writes the study's map.
+    """
     study = load_study(study_path)
+    study_map = study.outputs.get("map")
+    if map_path == "":
+        if not study_map:
+            raise click.UsageError(
+                "--map without a path needs [outputs] map in the study; give --map PATH."
+            )
+        map_path = str(study_map)
+    elif map_path is None and out is None and study_map and not no_map:
+        map_path = str(study_map)
+    if no_map:
+        map_path = None
+    if map_path is None and (basemap is not None or offline is not None):
+        raise click.UsageError("--basemap and --offline/--online go with --map.")
     if out is None:
-        folder = study.folder / str(study.outputs.get("dir", "outputs"))
-        out = folder / str(study.outputs.get("table", "ranked.gpkg"))
-    _check_outputs(out, _study_sidecar(out), map_path, force=force)
+        out = Path(str(study.outputs["dir"])) / str(study.outputs["table"])
+    the_map = Path(map_path) if map_path is not None else None
+    _check_outputs(out, force=force)  # first: a path that names no file has no sidecar
+    _check_outputs(_study_sidecar(out), the_map, force=force)
     ranked = rank_sites(study, progress=not ctx.obj["quiet"])
     if draws:
         from geoplan.robustness import add_robustness
 
         ranked = add_robustness(ranked, draws=draws, top_k=top or study.top)
     page = None
-    if map_path is not None:
+    if the_map is not None:
         page = _map_page(ranked, study, _map_options(study, basemap, offline))
-    written = _write_result(ranked, study, out, force=force)
-    if page is not None and map_path is not None:
-        written += _write_map(page, map_path, None, force=force)
+    with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
+        _stage_result(staged, ranked, study, out)
+        if page is not None and the_map is not None:
+            _stage_map(staged, page, the_map, None)
     _print_top(ranked, top or study.top)
-    for path in written:
-        click.echo(f"wrote {path}")
+    _said_written(staged)
 
 
 def _read_result(path: Path) -> gpd.GeoDataFrame:
@@ -263,17 +298,37 @@ def map_command(
     The effective study written beside RESULT (RESULT.study.toml, e.g. ranked.gpkg.study.toml) supplies the
     context layers, labels and [map] options when it is there.
     """
+    if png is not None:
+        from geoplan import snapshot
+
+        snapshot.check_png_path(png)
     _check_outputs(out, png, force=force)
     ranked = _read_result(result)
-    sidecar = _study_sidecar(result)
-    study = load_study(sidecar) if sidecar.is_file() else None
-    if study is None:
+    study = _result_study(result)
+    page = _map_page(ranked, study, _map_options(study, basemap, offline))
+    with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
+        _stage_map(staged, page, out, png)
+    _said_written(staged)
+
+
+def _result_study(table: Path) -> Study | None:
+    """The effective study beside a table, if any; warn when it describes another table."""
+    sidecar = _study_sidecar(table)
+    if not sidecar.is_file():
         logger.info(
             "no %s beside the table; drawing the sites without context layers", sidecar.name
         )
-    page = _map_page(ranked, study, _map_options(study, basemap, offline))
-    for path in _write_map(page, out, png, force=force):
-        click.echo(f"wrote {path}")
+        return None
+    study = load_study(sidecar)
+    recorded = study.result.get("sha256")
+    if recorded is not None and recorded != sha256(table):
+        logger.warning(
+            "%s was written for another version of %s (its SHA-256 differs): the table has "
+            "changed since; labels and context come from that study",
+            sidecar.name,
+            table.name,
+        )
+    return study
 
 
 def _read_judgements(path: Path) -> Any:
@@ -418,13 +473,31 @@ def demo(ctx: click.Context, out_dir: Path, map_path: Path, force: bool) -> None
     _check_outputs(*tables, map_path, force=True)
     ranked = rank_sites(study, progress=not ctx.obj["quiet"])
     page = _map_page(ranked, study, _map_options(study, None, True))
-    written: list[Path] = []
-    for table in tables:
-        written += _write_result(ranked, study, table, force=True)
-    written += _write_map(page, map_path, None, force=True)
+    with outputs.OutputSet(force=True, written=_WRITTEN) as staged:
+        for table in tables:
+            _stage_result(staged, ranked, study, table)
+        _stage_map(staged, page, map_path, None)
     _print_top(ranked, study.top)
-    for path in written:
-        click.echo(f"wrote {path}")
+    _said_written(staged)
+
+
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+def interrupted_message(written: Sequence[Path] | None = None) -> str:
+    """What to say after Ctrl-C: what was written (always complete), else that nothing was.
+
+    ``written`` defaults to the files the running command has written.
+    """
+    written = _WRITTEN if written is None else written
+    if not written:
+        return "interrupted; nothing was written or changed."
+    names = ", ".join(str(p) for p in written)
+    return (
+        f"interrupted after these files were written completely: {names}; nothing else was "
+        "written or changed."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -441,15 +514,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 1 for a geoplan error, 2 for a usage error.
     """
     saved = (logger.handlers[:], logger.level, warnings.showwarning)
+    _WRITTEN.clear()
     try:
         cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="geoplan",
             standalone_mode=False,
         )
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        return 1
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo(f"error: {interrupted_message()}", err=True)
+        return INTERRUPTED
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "geoplan"
         click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)

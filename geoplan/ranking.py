@@ -337,18 +337,6 @@ def score_sites(
     return ranked
 
 
-_PATH_SUFFIXES: Final = (".osm", ".xml", ".pbf", ".bz2", ".gz", ".graphml")
-
-
-def _network_source(study: Study, source: Any) -> Any:
-    """A path (relative to the study file) for files; place names and bboxes as given."""
-    if isinstance(source, str) and (
-        source.lower().endswith(_PATH_SUFFIXES) or (study.folder / source).exists()
-    ):
-        return (study.folder / source).resolve()
-    return source
-
-
 def _network_metrics(
     study: Study, crs: pyproj.CRS
 ) -> tuple[dict[str, DistanceMetric], dict[int, DistanceMetric]]:
@@ -366,7 +354,7 @@ def _network_metrics(
             "A criterion uses metric = 'network' but the study has no [network] source; add "
             '[network] source = "city.osm.pbf" (or a place name to download).'
         )
-    source = _network_source(study, options["source"])
+    source = options["source"]  # a file is made absolute when the study is loaded
     margin_m = float(options.get("margin_m", 3000.0))
     area = (
         gpd.GeoSeries([shapely.box(*study.bounds())], crs="EPSG:4326").to_crs(crs).buffer(margin_m)

@@ -26,12 +26,13 @@ import logging
 import os
 import shutil
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Any, Final
 
 import folium
 
-from geoplan._errors import BrowserNotFoundError, SnapshotError
+from geoplan._errors import BrowserNotFoundError, OutputWriteError, SnapshotError
 from geoplan.basemaps import resolve_tianditu_key
 from geoplan.outputs import atomic_path
 
@@ -39,6 +40,7 @@ __all__ = [
     "CHROMIUM_ARGS",
     "BrowserNotFoundError",
     "SnapshotError",
+    "check_png_path",
     "find_chromium",
     "save_png",
 ]
@@ -167,6 +169,24 @@ def _render(
             raise SnapshotError(f"Chromium could not render the map: {exc}") from exc
 
 
+def check_png_path(png_path: str | Path) -> Path:
+    """Check that a snapshot's file name ends in ``.png`` (it is a PNG image).
+
+    Raises
+    ------
+    OutputWriteError
+        For any other extension, e.g. ``map.pdf`` (a PNG in a ``.pdf`` file
+        opens nowhere).
+    """
+    path = Path(png_path)
+    if path.suffix.lower() != ".png":
+        raise OutputWriteError(
+            f"A map snapshot is a PNG image, but {path.name!r} does not end in .png; "
+            f"give a name such as {path.with_suffix('.png').name!r}."
+        )
+    return path
+
+
 def save_png(
     html_path: str | Path | folium.Map,
     png_path: str | Path,
@@ -219,6 +239,7 @@ def save_png(
     OutputExistsError, OutputWriteError
         As for every geoplan output.
     """
+    check_png_path(png_path)
     chromium = find_chromium(browser)
     with tempfile.TemporaryDirectory(prefix="geoplan-snapshot-") as scratch:
         if isinstance(html_path, folium.Map):
@@ -235,7 +256,7 @@ def save_png(
         url = source.resolve().as_uri()
         key = resolve_tianditu_key(tianditu_key)
         if key:
-            url += "#tk=" + key
+            url += "#tk=" + urllib.parse.quote(key, safe="")
         target = Path(png_path)
         with atomic_path(target, force=force) as temp:
             temp_png = temp.with_suffix(".png")

@@ -75,6 +75,7 @@ class Study:
     network: dict[str, Any] = field(default_factory=dict)
     weights_spec: dict[str, Any] = field(default_factory=dict)
     top: int = 10
+    result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def weights(self) -> pd.Series:
@@ -129,8 +130,15 @@ class Study:
                 out[key] = {k: (str(v) if isinstance(v, Path) else v) for k, v in value.items()}
         return out
 
-    def to_toml(self) -> str:
+    def to_toml(self, *, result: Mapping[str, str] | None = None) -> str:
         """The effective study as TOML, with a provenance header.
+
+        Parameters
+        ----------
+        result : mapping, optional
+            The result table this study describes, ``{"table": file name,
+            "sha256": its SHA-256}``, recorded under ``[result]`` so that a
+            table and its study can be checked to belong together.
 
         Returns
         -------
@@ -144,7 +152,10 @@ class Study:
             "# Every default is filled in and every path is absolute; load this file with\n"
             "# geoplan.load_study() or `geoplan rank` to reproduce the result.\n\n"
         )
-        return header + tomli_w.dumps(_drop_none(self.to_dict()))
+        study = self.to_dict()
+        if result is not None:
+            study["result"] = dict(result)
+        return header + tomli_w.dumps(_drop_none(study))
 
 
 def _drop_none(value: Any) -> Any:
@@ -233,11 +244,10 @@ def study_from_dict(
     criteria_list = checks.criteria(raw, layer_names, problems)
     constraint_list = checks.constraints(raw, layer_names, problems)
     checks.check_columns(study_layers, criteria_list, constraint_list, problems)
-    network = checks.table(problems, "network", raw.get("network"))
-    problems.unknown("network", network, checks.NETWORK_KEYS)
-    problems.unknown(
-        "outputs", checks.table(problems, "outputs", raw.get("outputs")), checks.OUTPUT_KEYS
-    )
+    network = checks.network(raw, folder, problems)
+    outputs = checks.outputs(raw, folder, problems)
+    result = checks.table(problems, "result", raw.get("result"))
+    problems.unknown("result", result, checks.RESULT_KEYS)
     if any(c.metric == "network" for c in criteria_list) and "source" not in network:
         problems.append(
             'A criterion uses metric = "network" but there is no [network] source; add '
@@ -263,9 +273,10 @@ def study_from_dict(
         name_columns={n: s.get("name_column") for n, s in sources.items()},
         id_columns={n: s.get("id_column") for n, s in sources.items()},
         layer_sources=sources,
-        outputs=checks.table(problems, "outputs", raw.get("outputs")),
+        outputs=outputs,
         map_options=checks.table(problems, "map", raw.get("map")),
         network=network,
+        result=result,
         weights_spec=weights_spec,
         top=int(top),
     )

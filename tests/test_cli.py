@@ -281,7 +281,15 @@ def test_a_failing_map_writes_nothing(
     assert code == 1 and "googl" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
     assert existing.read_text(encoding="utf-8") == "an official's annotated map"
-    code, _, err = _main(capsys, "rank", str(sample_study_path), "--basemap", "none")
+    code, _, err = _main(
+        capsys,
+        "rank",
+        str(sample_study_path),
+        "--out",
+        str(tmp_path / "r.gpkg"),
+        "--basemap",
+        "none",
+    )
     assert code == 2 and err.startswith("error: --basemap") and err.count("\n") == 1
 
 
