@@ -23,6 +23,7 @@ import pandas as pd
 
 from geoplan import layers
 from geoplan._errors import GeoplanError, GeoplanWarning, LayerNotFoundError
+from geoplan._walk_rules import WALK_RULES
 from geoplan.ahp import ahp_weights, group_ahp
 from geoplan.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.decay import decay_problems, make_decay
@@ -93,6 +94,7 @@ NETWORK_KEYS: Final = {
     "margin_m",
     "entrance_m",
     "access_speed_kmh",
+    "walk_rules",
 }
 
 
@@ -135,6 +137,19 @@ def table(problems: Problems, where: str, value: object) -> dict[str, Any]:
         problems.append(f"{where} = {value!r} must be a table ([{where}] or {{ ... }}).")
         return {}
     return dict(value)
+
+
+def network(raw: Mapping[str, Any], problems: Problems) -> dict[str, Any]:
+    """The [network] table: known keys, and a known ``walk_rules``."""
+    spec = table(problems, "network", raw.get("network"))
+    problems.unknown("network", spec, NETWORK_KEYS)
+    if spec.get("walk_rules", "auto") not in WALK_RULES:
+        problems.append(
+            f'network.walk_rules = {spec["walk_rules"]!r}; use "auto" (China\'s rule where the '
+            'study lies in China), "china" (elevated roads and road tunnels without a sidewalk '
+            'are not walked) or "osm" (they are, as OpenStreetMap\'s defaults say).'
+        )
+    return spec
 
 
 def load_layers(

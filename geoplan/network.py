@@ -50,6 +50,7 @@ from scipy.sparse import csgraph
 
 from geoplan._errors import GeoplanWarning, LayerNotFoundError, NetworkError
 from geoplan._segment_grid import SegmentGrid
+from geoplan._walk_rules import check_walk_rules
 from geoplan.osm import OSM_SUFFIXES, WALK_SPEED_KMH, OsmStreets, check_mode, read_osm
 from geoplan.osmnx_io import check_bbox, download_streets, read_graphml, to_networkx
 
@@ -347,6 +348,7 @@ def load_network(
     area: Any = None,
     speeds_kmh: float | Mapping[str, float] | None = None,
     cache_dir: str | Path | None = None,
+    walk_rules: str = "auto",
 ) -> StreetNetwork:
     """Load a street network for routing.
 
@@ -373,6 +375,12 @@ def load_network(
         ``maxspeed`` is missing).
     cache_dir
         Folder for downloaded networks (GraphML) and osmnx's HTTP cache.
+    walk_rules
+        Whether pedestrians use elevated roads and road tunnels without a
+        sidewalk: ``"china"`` no, ``"osm"`` yes (OSM's defaults), ``"auto"``
+        China's rule where ``area`` (else the streets) lies in China.  For
+        OpenStreetMap files (a GraphML file or a download keeps the ways
+        osmnx chose); see :mod:`geoplan._walk_rules`.
 
     Returns
     -------
@@ -380,8 +388,16 @@ def load_network(
         The largest connected part, projected; ``report`` says what was dropped.
     """
     mode = check_mode(mode)
+    walk_rules = check_walk_rules(walk_rules)
     clip = _area_polygon(area)
-    streets = _read_source(source, mode=mode, area=clip, speeds_kmh=speeds_kmh, cache_dir=cache_dir)
+    streets = _read_source(
+        source,
+        mode=mode,
+        area=clip,
+        speeds_kmh=speeds_kmh,
+        cache_dir=cache_dir,
+        walk_rules=walk_rules,
+    )
     access = WALK_SPEED_KMH
     if mode == "walk" and speeds_kmh is not None and not isinstance(speeds_kmh, Mapping):
         access = float(speeds_kmh)
@@ -395,6 +411,7 @@ def _read_source(
     area: shapely.Geometry | None,
     speeds_kmh: float | Mapping[str, float] | None,
     cache_dir: str | Path | None,
+    walk_rules: str,
 ) -> OsmStreets:
     if isinstance(source, Sequence) and not isinstance(source, str):
         bbox = check_bbox(source)
@@ -423,7 +440,7 @@ def _read_source(
             )
         if is_graphml:
             return read_graphml(path, mode=mode, area=area, speeds_kmh=speeds_kmh)
-        return read_osm(path, mode=mode, area=area, speeds_kmh=speeds_kmh)
+        return read_osm(path, mode=mode, area=area, speeds_kmh=speeds_kmh, walk_rules=walk_rules)
     return download_streets(
         source, mode=mode, area=area, speeds_kmh=speeds_kmh, cache_dir=cache_dir
     )

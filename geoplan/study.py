@@ -233,8 +233,7 @@ def study_from_dict(
     criteria_list = checks.criteria(raw, layer_names, problems)
     constraint_list = checks.constraints(raw, layer_names, problems)
     checks.check_columns(study_layers, criteria_list, constraint_list, problems)
-    network = checks.table(problems, "network", raw.get("network"))
-    problems.unknown("network", network, checks.NETWORK_KEYS)
+    network = checks.network(raw, problems)
     problems.unknown(
         "outputs", checks.table(problems, "outputs", raw.get("outputs")), checks.OUTPUT_KEYS
     )
