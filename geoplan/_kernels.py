@@ -123,7 +123,9 @@ def counting_sort(key: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
     return start, order
 
 
-@compiled(I8, F8, F8, B1, I8, I8, F8, F8, F8, I8, F8, B1, B1, returns=f"Tuple(({I8}, {I8}, {F8}))")
+@compiled(
+    I8, F8, F8, B1, I8, I8, F8, F8, F8, I8, F8, F8, B1, B1, returns=f"Tuple(({I8}, {I8}, {F8}))"
+)
 def same_edge_pairs(
     edge: IntArray,
     fraction: FloatArray,
@@ -136,6 +138,7 @@ def same_edge_pairs(
     cost: FloatArray,
     target: IntArray,
     weight: FloatArray,
+    weight_back: FloatArray,
     forward: BoolArray,
     backward: BoolArray,
 ) -> tuple[IntArray, IntArray, FloatArray]:
@@ -145,8 +148,9 @@ def same_edge_pairs(
     stretch_start[e + 1]]`` of ``start``/``end``/``cost``/``target``; a site
     at ``fraction`` reaches a stretch ``[start, end]`` at no cost if it lies
     on it, else by travelling along the segment where the one-way rules allow
-    (``forward`` is the direction of increasing fraction).  Only finite costs
-    are returned.
+    (``forward`` is the direction of increasing fraction, costing ``weight``
+    for the whole segment; ``backward`` costs ``weight_back``).  Only finite
+    costs are returned.
     """
     n_sites = len(edge)
     out_site = np.empty(0, np.int64)
@@ -166,7 +170,7 @@ def same_edge_pairs(
                 elif f < start[row] and forward[e]:
                     c = (start[row] - f) * weight[e]
                 elif f > end[row] and backward[e]:
-                    c = (f - end[row]) * weight[e]
+                    c = (f - end[row]) * weight_back[e]
                 else:
                     continue
                 if second:

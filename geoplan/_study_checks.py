@@ -23,6 +23,7 @@ import pandas as pd
 
 from geoplan import layers
 from geoplan._errors import GeoplanError, GeoplanWarning, LayerNotFoundError
+from geoplan._walk_rules import WALK_RULES
 from geoplan.ahp import ahp_weights, group_ahp
 from geoplan.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.decay import decay_problems, make_decay
@@ -96,6 +97,7 @@ NETWORK_KEYS: Final = {
     "margin_m",
     "entrance_m",
     "access_speed_kmh",
+    "walk_rules",
 }
 
 
@@ -206,13 +208,20 @@ def _changed(where: str, path: Path, recorded: object, found: str) -> None:
 
 
 def network(raw: Mapping[str, Any], folder: Path, problems: Problems) -> dict[str, Any]:
-    """The ``[network]`` table, a file source made absolute and fingerprinted (SHA-256).
+    """The ``[network]`` table: known keys and ``walk_rules``; a file source made absolute
+    and fingerprinted (SHA-256).
 
     A source names a file when it ends like an OSM or GraphML file or exists
     beside the study; place names and bounding boxes stay as given.
     """
     spec = table(problems, "network", raw.get("network"))
     problems.unknown("network", spec, NETWORK_KEYS)
+    if spec.get("walk_rules", "auto") not in WALK_RULES:
+        problems.append(
+            f'network.walk_rules = {spec["walk_rules"]!r}; use "auto" (China\'s rule where the '
+            'study lies in China), "china" (elevated roads and road tunnels without a sidewalk '
+            'are not walked) or "osm" (they are, as OpenStreetMap\'s defaults say).'
+        )
     source = spec.get("source")
     if isinstance(source, str) and (
         source.lower().endswith(_NETWORK_FILE_SUFFIXES) or (folder / source).exists()

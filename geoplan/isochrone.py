@@ -82,13 +82,13 @@ def travel_minutes_from(
     k, n = len(xy), network.n_nodes
     e = np.maximum(snapped.edge, 0)
     ok = np.isfinite(access)
-    w = network.edge_minutes[e]
+    w, w_back = network.edge_minutes_forward[e], network.edge_minutes_backward[e]
     fwd = can_travel(network, e, snapped.fraction, 1.0) & ok
     bwd = can_travel(network, e, snapped.fraction, 0.0) & ok
     rows = np.concatenate([np.nonzero(fwd)[0], np.nonzero(bwd)[0]])
     cols = np.concatenate([network.edge_v[e][fwd], network.edge_u[e][bwd]])
     cost = np.concatenate(
-        [((1.0 - snapped.fraction) * w + access)[fwd], (snapped.fraction * w + access)[bwd]]
+        [((1.0 - snapped.fraction) * w + access)[fwd], (snapped.fraction * w_back + access)[bwd]]
     )
     order = np.argsort(rows, kind="stable")
     base = network.graph("min")
@@ -137,11 +137,11 @@ def reachable_pieces(
         the same segment may overlap).
     """
     net = network
-    w = net.edge_minutes
+    w, w_back = net.edge_minutes_forward, net.edge_minutes_backward
     du, dv = node_minutes[net.edge_u], node_minutes[net.edge_v]
     with np.errstate(invalid="ignore", divide="ignore"):
         from_u = np.where(net.edge_forward & (du <= budget), (budget - du) / w, -1.0)
-        from_v = np.where(net.edge_backward & (dv <= budget), (budget - dv) / w, -1.0)
+        from_v = np.where(net.edge_backward & (dv <= budget), (budget - dv) / w_back, -1.0)
     from_u = np.where(np.isnan(from_u), 1.0, np.minimum(from_u, 1.0))
     from_v = np.where(np.isnan(from_v), 1.0, np.minimum(from_v, 1.0))
     full = (from_u >= 0) & (from_v >= 0) & (from_u + from_v >= 1.0)
@@ -154,10 +154,10 @@ def reachable_pieces(
     ends = [np.ones(len(edges[0])), from_u[part_u], np.ones(len(edges[2]))]
     left = budget - access_minutes
     if edge >= 0 and left >= 0:
-        we = w[edge]
-        reach = 1.0 if we == 0 else left / we
-        lo = max(0.0, fraction - reach) if net.edge_backward[edge] else fraction
-        hi = min(1.0, fraction + reach) if net.edge_forward[edge] else fraction
+        ahead = 1.0 if w[edge] == 0 else left / w[edge]
+        back = 1.0 if w_back[edge] == 0 else left / w_back[edge]
+        lo = max(0.0, fraction - back) if net.edge_backward[edge] else fraction
+        hi = min(1.0, fraction + ahead) if net.edge_forward[edge] else fraction
         edges.append(np.array([edge]))
         starts.append(np.array([lo]))
         ends.append(np.array([hi]))

@@ -13,6 +13,19 @@ is one straight segment (an ``edge``), travelled in the directions it allows
 as directed ``arcs``.  Edge lengths are great-circle metres (as osmnx's
 ``length``); travel minutes come from the mode's speeds.
 
+**One edge per pair of nodes.**  Where several segments join the same two
+nodes -- two ways over the same nodes, a way whose nodes run A-B-A, a one-way
+and a two-way way along one street -- they are the same straight line, and
+:func:`network_from_streets` merges them into one edge: it may be travelled
+in every direction one of them allows, at the cheapest of their travel times
+in each direction (``edge_minutes_forward``/``edge_minutes_backward``), and
+keeps the lowest of their way ids.  A site or target on that line then snaps
+to one edge, reaches a target on the same line directly, and leaves by either
+end as any of the segments allows.  Edges run from the lower to the higher
+node position (nodes are ordered by OSM id) and are numbered in that order, so
+the network, and every distance on it, is the same whatever the order of the
+ways in the file (ties in snapping go to the lower edge number).
+
 :class:`~geoplan.routing.NetworkMetric` (in :mod:`geoplan.routing`)
 measures distances and times on it for the criteria, and
 :func:`isochrones` (:mod:`geoplan.isochrone`) draws reachable areas.
@@ -37,6 +50,7 @@ from scipy.sparse import csgraph
 
 from geoplan._errors import GeoplanWarning, LayerNotFoundError, NetworkError
 from geoplan._segment_grid import SegmentGrid
+from geoplan._walk_rules import check_walk_rules
 from geoplan.osm import OSM_SUFFIXES, WALK_SPEED_KMH, OsmStreets, check_mode, read_osm
 from geoplan.osmnx_io import check_bbox, download_streets, read_graphml, to_networkx
 
@@ -124,9 +138,13 @@ class StreetNetwork:
     edge_u, edge_v : numpy.ndarray
         Node positions of the ends of every straight street segment.
     edge_way_id : numpy.ndarray
-        OSM way of every segment.
-    edge_length_m, edge_minutes : numpy.ndarray
-        Great-circle length and travel time of every segment.
+        OSM way of every segment (the lowest id where several ways join the
+        same two nodes).
+    edge_length_m : numpy.ndarray
+        Great-circle length of every segment.
+    edge_minutes_forward, edge_minutes_backward : numpy.ndarray
+        Travel minutes of every segment ``u -> v`` and ``v -> u`` (where a
+        direction is not allowed, the other direction's minutes).
     edge_forward, edge_backward : numpy.ndarray
         Whether the segment may be travelled ``u -> v`` and ``v -> u``.
     indptr, arc_head, arc_edge : numpy.ndarray
@@ -156,7 +174,8 @@ class StreetNetwork:
     edge_v: IntArray
     edge_way_id: Int64Array
     edge_length_m: FloatArray
-    edge_minutes: FloatArray
+    edge_minutes_forward: FloatArray
+    edge_minutes_backward: FloatArray
     edge_forward: BoolArray
     edge_backward: BoolArray
     indptr: IntArray
@@ -205,9 +224,25 @@ class StreetNetwork:
         """Node each arc leaves from."""
         return np.repeat(np.arange(self.n_nodes, dtype=np.intp), np.diff(self.indptr))
 
-    def edge_weight(self, unit: str) -> FloatArray:
-        """Per-segment cost: ``edge_length_m`` for ``"m"``, ``edge_minutes`` for ``"min"``."""
-        return self.edge_length_m if unit == "m" else self.edge_minutes
+    def edge_weight(self, unit: str, *, backward: bool = False) -> FloatArray:
+        """Per-segment cost: ``edge_length_m`` for ``"m"``, travel minutes for ``"min"``.
+
+        Parameters
+        ----------
+        unit
+            ``"m"`` or ``"min"``.
+        backward
+            Cost of travelling ``v -> u`` instead of ``u -> v`` (minutes may
+            differ by direction where ways of different speeds were merged).
+
+        Returns
+        -------
+        numpy.ndarray
+            One cost per segment.
+        """
+        if unit == "m":
+            return self.edge_length_m
+        return self.edge_minutes_backward if backward else self.edge_minutes_forward
 
     def graph(self, unit: str, *, reverse: bool = False) -> sparse.csr_array:
         """Arcs as a sparse adjacency matrix for :mod:`scipy.sparse.csgraph`.
@@ -313,6 +348,7 @@ def load_network(
     area: Any = None,
     speeds_kmh: float | Mapping[str, float] | None = None,
     cache_dir: str | Path | None = None,
+    walk_rules: str = "auto",
 ) -> StreetNetwork:
     """Load a street network for routing.
 
@@ -339,6 +375,12 @@ def load_network(
         ``maxspeed`` is missing).
     cache_dir
         Folder for downloaded networks (GraphML) and osmnx's HTTP cache.
+    walk_rules
+        Whether pedestrians use elevated roads and road tunnels without a
+        sidewalk: ``"china"`` no, ``"osm"`` yes (OSM's defaults), ``"auto"``
+        China's rule where ``area`` (else the streets) lies in China.  For
+        OpenStreetMap files (a GraphML file or a download keeps the ways
+        osmnx chose); see :mod:`geoplan._walk_rules`.
 
     Returns
     -------
@@ -346,8 +388,16 @@ def load_network(
         The largest connected part, projected; ``report`` says what was dropped.
     """
     mode = check_mode(mode)
+    walk_rules = check_walk_rules(walk_rules)
     clip = _area_polygon(area)
-    streets = _read_source(source, mode=mode, area=clip, speeds_kmh=speeds_kmh, cache_dir=cache_dir)
+    streets = _read_source(
+        source,
+        mode=mode,
+        area=clip,
+        speeds_kmh=speeds_kmh,
+        cache_dir=cache_dir,
+        walk_rules=walk_rules,
+    )
     access = WALK_SPEED_KMH
     if mode == "walk" and speeds_kmh is not None and not isinstance(speeds_kmh, Mapping):
         access = float(speeds_kmh)
@@ -361,6 +411,7 @@ def _read_source(
     area: shapely.Geometry | None,
     speeds_kmh: float | Mapping[str, float] | None,
     cache_dir: str | Path | None,
+    walk_rules: str,
 ) -> OsmStreets:
     if isinstance(source, Sequence) and not isinstance(source, str):
         bbox = check_bbox(source)
@@ -389,7 +440,7 @@ def _read_source(
             )
         if is_graphml:
             return read_graphml(path, mode=mode, area=area, speeds_kmh=speeds_kmh)
-        return read_osm(path, mode=mode, area=area, speeds_kmh=speeds_kmh)
+        return read_osm(path, mode=mode, area=area, speeds_kmh=speeds_kmh, walk_rules=walk_rules)
     return download_streets(
         source, mode=mode, area=area, speeds_kmh=speeds_kmh, cache_dir=cache_dir
     )
@@ -450,6 +501,53 @@ def _metric_crs(crs: Any, lon: FloatArray, lat: FloatArray) -> pyproj.CRS:
     return out
 
 
+def _merge_parallel(
+    streets: OsmStreets,
+) -> tuple[IntArray, IntArray, Int64Array, FloatArray, FloatArray, BoolArray, BoolArray]:
+    """One edge per pair of nodes (see the module docstring).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``u < v``, way id, speed ``u -> v`` and ``v -> u`` (km/h; where a
+        direction is not allowed, the other's), and the allowed directions;
+        edges ordered by ``(u, v)``.
+    """
+    u, v = streets.edge_u, streets.edge_v
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    drawn_up = u == lo  # the segment is drawn from its lower to its higher node
+    fwd, bwd = streets.edge_forward, streets.edge_backward
+    up = np.where(drawn_up, fwd, bwd)  # may be travelled lo -> hi
+    down = np.where(drawn_up, bwd, fwd)
+    key = lo.astype(np.int64) * len(streets.node_id) + hi
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    speed = streets.edge_speed_kmh[order]
+    up, down = up[order], down[order]
+    speed_up = np.maximum.reduceat(np.where(up, speed, -np.inf), first)
+    speed_down = np.maximum.reduceat(np.where(down, speed, -np.inf), first)
+    e_up, e_down = np.isfinite(speed_up), np.isfinite(speed_down)
+    either = np.where(e_up, speed_up, np.maximum.reduceat(speed, first))
+    merged = len(order) - len(first)
+    if merged:
+        logger.info(
+            "%s: %d street segments run between the same two nodes as another one and were "
+            "merged with it",
+            streets.source,
+            merged,
+        )
+    return (
+        lo[order][first].astype(np.intp),
+        hi[order][first].astype(np.intp),
+        np.minimum.reduceat(streets.edge_way_id[order], first),
+        either,
+        np.where(e_down, speed_down, either),
+        e_up,
+        e_down,
+    )
+
+
 def network_from_streets(
     streets: OsmStreets,
     *,
@@ -458,7 +556,8 @@ def network_from_streets(
 ) -> StreetNetwork:
     """Build a routable network from street segments.
 
-    Keeps the largest connected part (strongly connected when some streets
+    Merges segments that join the same two nodes (see the module docstring),
+    keeps the largest connected part (strongly connected when some streets
     are one-way), projects the nodes, and computes lengths, minutes and arcs.
 
     Parameters
@@ -483,8 +582,7 @@ def network_from_streets(
             "covers the study area (and that area=... overlaps it), or try another mode."
         )
     n = len(streets.node_id)
-    u, v = streets.edge_u, streets.edge_v
-    fwd, bwd = streets.edge_forward, streets.edge_backward
+    u, v, way_id, speed_fwd, speed_bwd, fwd, bwd = _merge_parallel(streets)
     strongly = not (bool(fwd.all()) and bool(bwd.all()))
     tails = np.concatenate([u[fwd], v[bwd]])
     heads = np.concatenate([v[fwd], u[bwd]])
@@ -525,12 +623,14 @@ def network_from_streets(
     transformer = pyproj.Transformer.from_crs(4326, metric, always_xy=True)
     x, y = transformer.transform(lon, lat)
     length = great_circle_m(lon[eu], lat[eu], lon[ev], lat[ev])
-    minutes = length / (streets.edge_speed_kmh[keep_edge] * 1000.0 / 60.0)
+    minutes_fwd = length / (speed_fwd[keep_edge] * 1000.0 / 60.0)
+    minutes_bwd = length / (speed_bwd[keep_edge] * 1000.0 / 60.0)
     e_fwd, e_bwd = fwd[keep_edge], bwd[keep_edge]
     edge_ids = np.arange(len(eu), dtype=np.intp)
     arc_tail = np.concatenate([eu[e_fwd], ev[e_bwd]])
     arc_head = np.concatenate([ev[e_fwd], eu[e_bwd]])
     arc_edge = np.concatenate([edge_ids[e_fwd], edge_ids[e_bwd]])
+    arc_minutes = np.concatenate([minutes_fwd[e_fwd], minutes_bwd[e_bwd]])
     order = np.argsort(arc_tail, kind="stable")
     indptr = np.concatenate([[0], np.cumsum(np.bincount(arc_tail, minlength=len(lon)))]).astype(
         np.intp
@@ -544,16 +644,17 @@ def network_from_streets(
         node_id=streets.node_id[keep_node],
         edge_u=eu,
         edge_v=ev,
-        edge_way_id=streets.edge_way_id[keep_edge],
+        edge_way_id=way_id[keep_edge],
         edge_length_m=length,
-        edge_minutes=minutes,
+        edge_minutes_forward=minutes_fwd,
+        edge_minutes_backward=minutes_bwd,
         edge_forward=e_fwd,
         edge_backward=e_bwd,
         indptr=indptr,
         arc_head=arc_head[order].astype(np.intp),
         arc_edge=arc_edge,
         arc_length_m=length[arc_edge],
-        arc_minutes=minutes[arc_edge],
+        arc_minutes=arc_minutes[order],
         crs=metric,
         mode=streets.mode,
         access_speed_kmh=float(access_speed_kmh),

@@ -18,6 +18,13 @@ Which ways are kept per mode follows osmnx's network types (``walk``,
 in osmnx's Overpass queries).  One-way streets (``oneway=yes|true|1|-1|
 reverse``, roundabouts and motorways implicitly) are respected for ``drive``
 only; walking and cycling may use every kept way in both directions.
+
+Walking also respects ``motorroad=yes`` and ``access=no|private`` (unless
+``foot=yes|designated|permissive``), and ``walk_rules`` decides whether
+elevated roads and road tunnels without a sidewalk are walked: not in China
+(``"china"``, the default there), as OSM's defaults say elsewhere
+(``"osm"``); see :mod:`geoplan._walk_rules` for the exact rule and how
+"in China" is decided.
 """
 
 from __future__ import annotations
@@ -36,12 +43,21 @@ import shapely
 
 from geoplan._errors import LayerNotFoundError, NetworkError
 from geoplan._pbf import HighwayWays, read_pbf_highways
+from geoplan._walk_rules import (
+    WALK_RULES,
+    car_only_structure,
+    check_walk_rules,
+    in_china,
+    pedestrians_barred,
+    way_lengths_km,
+)
 
 __all__ = [
     "BIKE_SPEED_KMH",
     "DRIVE_SPEEDS_KMH",
     "MODES",
     "OSM_SUFFIXES",
+    "WALK_RULES",
     "WALK_SPEED_KMH",
     "OsmStreets",
     "check_mode",
@@ -90,8 +106,10 @@ DRIVE_SPEEDS_KMH: Mapping[str, float] = {
 
 # Tag filters of osmnx's network types (osmnx._overpass._get_network_filter):
 # a way is dropped when the value of any listed key matches the regex, exactly
-# like Overpass' ["key"!~"regex"].
-_COMMON = {"area": "yes", "access": "private"}
+# like Overpass' ["key"!~"regex"].  Walking checks access=private (and no) in
+# pedestrians_barred instead, where foot=yes may allow it.
+_COMMON = {"area": "yes"}
+_ACCESS = {"access": "private"}
 _EXCLUDE: dict[str, dict[str, re.Pattern[str]]] = {
     mode: {key: re.compile(rx) for key, rx in {**_COMMON, **rules}.items()}
     for mode, rules in {
@@ -102,6 +120,7 @@ _EXCLUDE: dict[str, dict[str, re.Pattern[str]]] = {
             "motor_vehicle": "no",
             "motorcar": "no",
             "service": "alley|driveway|emergency_access|parking|parking_aisle|private",
+            **_ACCESS,
         },
         "walk": {
             "highway": "abandoned|bus_guideway|construction|cycleway|motor|no|planned|"
@@ -119,6 +138,7 @@ _EXCLUDE: dict[str, dict[str, re.Pattern[str]]] = {
             "services|steps",
             "bicycle": "no",
             "service": "private",
+            **_ACCESS,
         },
     }.items()
 }
@@ -293,6 +313,8 @@ def _way_rules(tags: Any, mode: str, table: Mapping[str, float]) -> tuple[float,
         value = tags.get(key)
         if value is not None and pattern.search(value):
             return None
+    if mode == "walk" and pedestrians_barred(tags):
+        return None
     highway = tags.get("highway") or ""
     speed = None
     if mode == "drive":
@@ -311,6 +333,49 @@ def _way_rules(tags: Any, mode: str, table: Mapping[str, float]) -> tuple[float,
     ):
         return speed, True, False
     return speed, True, True
+
+
+def _walk_structures(
+    rules: list[tuple[float, bool, bool] | None],
+    ways: HighwayWays,
+    walk_rules: str,
+    area: shapely.Geometry | None,
+    source: str,
+) -> list[tuple[float, bool, bool] | None]:
+    """``rules`` without the elevated roads and road tunnels that ``walk_rules`` keeps
+    pedestrians off (see :mod:`geoplan._walk_rules`); logs what was left out."""
+    valid = (ways.x != _INVALID_COORD) & (ways.y != _INVALID_COORD)
+    lon = np.where(valid, ways.x / 1e7, np.nan)
+    lat = np.where(valid, ways.y / 1e7, np.nan)
+    if walk_rules == "auto":
+        if area is not None:
+            centre = shapely.centroid(area)
+            where = "the area's centre"
+            lon0, lat0 = float(shapely.get_x(centre)), float(shapely.get_y(centre))
+        else:
+            where = "the streets' median position"
+            lon0 = float(np.nanmedian(lon)) if valid.any() else math.nan
+            lat0 = float(np.nanmedian(lat)) if valid.any() else math.nan
+        walk_rules = "china" if in_china(lon0, lat0) else "osm"
+        logger.info(
+            "%s: walk_rules='auto': %s (%.4f, %.4f) is %s China, so walk_rules=%r",
+            source, where, lon0, lat0, "in" if walk_rules == "china" else "not in", walk_rules,
+        )  # fmt: skip
+    if walk_rules == "osm":
+        return rules
+    barred = np.array(
+        [r is not None and car_only_structure(t) for r, t in zip(rules, ways.tags, strict=True)],
+        dtype=np.bool_,
+    )
+    if barred.any():
+        refs = np.repeat(barred, ways.counts)
+        km = way_lengths_km(lon[refs], lat[refs], ways.counts[barred])
+        logger.info(
+            "%s: walk_rules='china': %d ways (%.1f km) of elevated roads and road tunnels "
+            "without a sidewalk or foot tag are not walked (walk_rules='osm' walks them)",
+            source, int(barred.sum()), float(km.sum()),
+        )  # fmt: skip
+    return [None if b else r for r, b in zip(rules, barred.tolist(), strict=True)]
 
 
 def _osm_format(path: Path) -> str:
@@ -337,6 +402,7 @@ def read_osm(
     mode: str = "walk",
     area: shapely.Geometry | None = None,
     speeds_kmh: float | Mapping[str, float] | None = None,
+    walk_rules: str = "auto",
 ) -> OsmStreets:
     """Stream an OpenStreetMap file into street segments.
 
@@ -354,6 +420,11 @@ def read_osm(
         A single speed for every way, or speeds by ``highway`` class with a
         ``"default"`` key.  Defaults: walk :data:`WALK_SPEED_KMH`, bike
         :data:`BIKE_SPEED_KMH`, drive ``maxspeed`` then :data:`DRIVE_SPEEDS_KMH`.
+    walk_rules
+        For walking: ``"china"`` leaves out elevated roads and road tunnels
+        of the car network without a sidewalk, ``"osm"`` keeps them (OSM's
+        defaults), ``"auto"`` uses ``"china"`` where ``area`` (else the
+        file's streets) lies in China (see :mod:`geoplan._walk_rules`).
 
     Returns
     -------
@@ -361,6 +432,7 @@ def read_osm(
         The segments of the kept ways (not yet reduced to a connected part).
     """
     mode = check_mode(mode)
+    walk_rules = check_walk_rules(walk_rules)
     path = Path(path)
     if not path.is_file():
         raise LayerNotFoundError(
@@ -381,6 +453,8 @@ def read_osm(
             "download it again (it may be cut short or damaged)."
         ) from exc
     rules = [_way_rules(tags, mode, table) for tags in ways.tags]
+    if mode == "walk":
+        rules = _walk_structures(rules, ways, walk_rules, area, str(path))
     kept = np.array([r is not None for r in rules], dtype=np.bool_) & (ways.counts >= 2)
     chosen = [r for r, k in zip(rules, kept.tolist(), strict=True) if k and r is not None]
     logger.info("%s: %d highway ways, %d kept for %s", path, len(rules), len(chosen), mode)

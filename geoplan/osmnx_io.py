@@ -335,6 +335,7 @@ def to_networkx(network: StreetNetwork, *, unit: str | None = None) -> Any:
     tails = network.node_id[network.arc_tail].tolist()
     heads = network.node_id[network.arc_head].tolist()
     edges = network.arc_edge.tolist()
+    minutes = network.arc_minutes.tolist()
     graph.add_edges_from(
         (
             t,
@@ -343,11 +344,11 @@ def to_networkx(network: StreetNetwork, *, unit: str | None = None) -> Any:
                 "osmid": int(network.edge_way_id[e]),
                 "edge": e,
                 "length": float(network.edge_length_m[e]),
-                "minutes": float(network.edge_minutes[e]),
-                "travel_time": float(network.edge_minutes[e] * 60.0),
+                "minutes": m,
+                "travel_time": m * 60.0,
                 "oneway": bool(oneway[e]),
             },
         )
-        for t, h, e in zip(tails, heads, edges, strict=True)
+        for t, h, e, m in zip(tails, heads, edges, minutes, strict=True)
     )
     return graph

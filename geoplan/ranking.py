@@ -371,6 +371,7 @@ def _network_metrics(
                 area=area,
                 speeds_kmh=options.get("speeds_kmh"),
                 cache_dir=options.get("cache_dir"),
+                walk_rules=options.get("walk_rules", "auto"),
             )
         if (mode, unit) not in metrics:
             metrics[(mode, unit)] = NetworkMetric(

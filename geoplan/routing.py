@@ -196,7 +196,8 @@ class NetworkMetric:
         self.max_snap_m = float(max_snap_m)
         self.access_speed_kmh = float(speed)
         self.entrance_m = float(entrance_m)
-        self._weight = network.edge_weight(unit)
+        self._weight = network.edge_weight(unit)  # u -> v
+        self._weight_back = network.edge_weight(unit, backward=True)  # v -> u
         self._site_cache: _SiteCache | None = None
         self._ends_cache: tuple[_Sites, tuple[IntArray, FloatArray, IntArray, FloatArray]] | None
         self._ends_cache = None
@@ -391,12 +392,12 @@ class NetworkMetric:
         """Reversed graph plus one virtual node per target (``n_nodes + target``)."""
         net = self.network
         e = reach.edge
-        w = self._weight[e]
+        w, w_back = self._weight[e], self._weight_back[e]
         fwd, bwd = can_travel(net, e, 0.0, reach.start), can_travel(net, e, 1.0, reach.end)
         rows = np.concatenate([reach.target[fwd], reach.target[bwd]])
         cols = np.concatenate([net.edge_u[e][fwd], net.edge_v[e][bwd]])
         cost = np.concatenate(
-            [(reach.cost + reach.start * w)[fwd], (reach.cost + (1.0 - reach.end) * w)[bwd]]
+            [(reach.cost + reach.start * w)[fwd], (reach.cost + (1.0 - reach.end) * w_back)[bwd]]
         )
         order = np.argsort(rows, kind="stable")
         base = net.graph(self._unit, reverse=True)
@@ -423,11 +424,10 @@ class NetworkMetric:
             return self._ends_cache[1]
         net = self.network
         e = np.maximum(sites.edge, 0)
-        w = self._weight[e]
         f = sites.fraction
         to_v, to_u = can_travel(net, e, f, 1.0), can_travel(net, e, f, 0.0)
-        via_v = np.where(to_v & sites.ok, (1.0 - f) * w + sites.access, np.inf)
-        via_u = np.where(to_u & sites.ok, f * w + sites.access, np.inf)
+        via_v = np.where(to_v & sites.ok, (1.0 - f) * self._weight[e] + sites.access, np.inf)
+        via_u = np.where(to_u & sites.ok, f * self._weight_back[e] + sites.access, np.inf)
         ends = net.edge_v[e], via_v, net.edge_u[e], via_u
         self._ends_cache = (sites, ends)
         return ends
@@ -449,6 +449,7 @@ class NetworkMetric:
             reach.cost,
             reach.target,
             self._weight,
+            self._weight_back,
             net.edge_forward,
             net.edge_backward,
         )

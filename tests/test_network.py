@@ -57,6 +57,7 @@ def reference_costs(
     """(n_sites, n_targets) exact costs by networkx on the split street graph."""
     net = metric.network
     weight = net.edge_weight(metric.unit)
+    weight_back = net.edge_weight(metric.unit, backward=True)
     snap = metric.snap(sites)
     reach = metric.reach(targets)
     access = snap["snap_m"].to_numpy()
@@ -83,11 +84,10 @@ def reference_costs(
         for (fa, na), (fb, nb) in zip(
             zip(stops, names, strict=True), zip(stops[1:], names[1:], strict=True), strict=False
         ):
-            cost = (fb - fa) * weight[e]
             if net.edge_forward[e]:
-                add(na, nb, cost)
+                add(na, nb, (fb - fa) * weight[e])
             if net.edge_backward[e]:
-                add(nb, na, cost)
+                add(nb, na, (fb - fa) * weight_back[e])
 
     def stop(e: int, f: float) -> object:
         u, v = int(net.edge_u[e]), int(net.edge_v[e])
@@ -277,7 +277,8 @@ def test_drive_speeds_and_oneway(helsinki_test: Path) -> None:
     assert walk.edge_forward.all() and walk.edge_backward.all()
     assert (walk.edge_speed_kmh == 5.0).all()
     net = load_network(helsinki_test, mode="walk", speeds_kmh=5.0)
-    np.testing.assert_allclose(net.edge_minutes, net.edge_length_m / (5000 / 60))
+    np.testing.assert_allclose(net.edge_minutes_forward, net.edge_length_m / (5000 / 60))
+    np.testing.assert_array_equal(net.edge_minutes_backward, net.edge_minutes_forward)
     assert net.access_speed_kmh == 5.0
 
 
