@@ -156,6 +156,16 @@ def _aggregate(
     return among_eligible.reindex(scores.index).where(eligible, total)
 
 
+def _site_labels(sites: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
+    """The sites' ids when ``id_column`` holds unique ones, else their index."""
+    if id_column is None or id_column not in sites.columns:
+        return sites.index
+    ids = sites[id_column]
+    if ids.isna().any() or not ids.is_unique:
+        return sites.index
+    return pd.Index(ids.astype(str), name=id_column)
+
+
 def _unreachable_notes(
     criterion: Criterion, metric: DistanceMetric, points: gpd.GeoDataFrame, result: pd.DataFrame
 ) -> pd.Series:
@@ -208,6 +218,7 @@ def score_sites(
     name_columns: Mapping[str, str | None] | None = None,
     layer_labels: Mapping[str, str] | None = None,
     weights_method: str = "direct",
+    id_column: str | None = None,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
     """Score, constrain and rank candidate sites.
@@ -239,6 +250,8 @@ def score_sites(
     weights_method : {"direct", "entropy", "critic"}
         Use the criteria's weights, or derive objective weights from the
         scores themselves (entropy or CRITIC).
+    id_column : str, optional
+        Column of the sites' ids (unique), by which warnings name sites.
     progress : bool
         Show a progress bar over criteria.
 
@@ -274,11 +287,11 @@ def score_sites(
         projected_sites.drop(columns=projected_sites.geometry.name),
         geometry=scoring_points(projected_sites),
         crs=crs,
-    )
+    ).set_axis(_site_labels(sites, id_column))  # warnings name sites by their ids
     projected = {name: _project(layer, crs) for name, layer in layers.items()}
 
-    frame = pd.DataFrame(index=sites.index)
-    notes = pd.Series("", index=sites.index, dtype=object)
+    frame = pd.DataFrame(index=points.index)
+    notes = pd.Series("", index=points.index, dtype=object)
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
         frame = frame.join(result)
@@ -317,7 +330,7 @@ def score_sites(
     ]
     summary = ["rank", "score", "eligible", "reason", "notes"]
     nearest = [col for col in frame.columns if col.startswith("nearest_")]
-    frame = frame[summary + nearest + per_criterion + ["explanation"]]
+    frame = frame[summary + nearest + per_criterion + ["explanation"]].set_axis(sites.index)
     ranked = gpd.GeoDataFrame(
         pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
         geometry=sites.geometry.to_crs("EPSG:4326"),
@@ -444,6 +457,7 @@ def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
         name_columns=study.name_columns,
         layer_labels={name: study.layer_label(name) for name in study.layers},
         weights_method=str(study.weights_spec.get("method", "direct")),
+        id_column=study.id_columns.get("candidates"),
         progress=progress,
     )
     ranked.attrs["geoplan"]["study"] = study.title

@@ -274,7 +274,14 @@ class NetworkMetric:
             if not result.ok.any():
                 self._raise_all_far(xy, result.snap_m)
             if not self._warned:
-                warn_far("sites", ~result.ok, result.snap_m, self.max_snap_m, self.network)
+                warn_far(
+                    "sites",
+                    ~result.ok,
+                    result.snap_m,
+                    self.max_snap_m,
+                    self.network,
+                    labels=sites.index,
+                )
                 self._warned = True
         return result
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,11 @@ IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
 _CIRCLE_SLACK_M = 1e-6  # margin of region circles against rounding of coordinates
+
+
+def _plain(value: object) -> object:
+    """A label as Python shows plain values (7, not np.int64(7))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass(frozen=True)
@@ -119,17 +124,25 @@ def warn_far(
     max_snap_m: float,
     net: StreetNetwork,
     *,
+    labels: Sequence[object] | None = None,
     stacklevel: int = 4,
 ) -> None:
-    """Warn, naming how many and an example, about points farther than ``max_snap_m``."""
+    """Warn, naming how many and an example, about points farther than ``max_snap_m``.
+
+    The example is named by its label in ``labels`` (a site's id), else by its
+    number (counted from 1).
+    """
     count = int(far.sum())
     if not count:
         return
     i = int(np.nonzero(far)[0][0])
-    how = f"{snap_m[i]:,.0f} m away" if math.isfinite(snap_m[i]) else "no geometry"
+    how = f"{float(snap_m[i]):,.0f} m away" if math.isfinite(snap_m[i]) else "no geometry"
+    name = (
+        f"{kind[:-1]} {_plain(labels[i])!r}" if labels is not None else f"{kind[:-1]} no. {i + 1}"
+    )
     warnings.warn(
         f"{count:,} of {len(far):,} {kind} are more than {max_snap_m:,.0f} m from any street of "
-        f"the {net.mode} network (e.g. {kind[:-1]} at position {i}, {how}): they are outside "
+        f"the {net.mode} network (e.g. {name}, {how}): they are outside "
         "the network's extent or in an area without mapped streets, and are treated as "
         "unreachable. Load a network covering the whole study area, or raise max_snap_m.",
         GeoplanWarning,

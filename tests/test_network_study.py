@@ -158,3 +158,19 @@ def test_isochrones_of_top_sites(study_folder: Path) -> None:
     assert isinstance(iso, gpd.GeoDataFrame) and iso.crs.to_epsg() == 4326
     areas = iso.pivot_table(index="point", columns="minutes", values="area_km2")
     assert (areas[10] > areas[5]).all()
+
+
+def test_warnings_name_sites_by_their_id(study_folder: Path, tmp_path: Path) -> None:
+    """Issue 10: 'site at position 50' became the site's id, with plain numbers."""
+    text = (study_folder / "study.toml").read_text(encoding="utf-8")
+    text = text.replace('name_column = "name"', 'name_column = "name"\nid_column = "name"', 1)
+    for name in ("sites.csv", "stations.csv"):
+        (tmp_path / name).write_bytes((study_folder / name).read_bytes())
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    with pytest.warns(gp.GeoplanWarning) as caught:
+        ranked = gp.rank_sites(gp.load_study(tmp_path / "study.toml"))
+    message = " ".join(str(w.message) for w in caught)
+    assert "e.g. site 'at sea'," in message
+    assert "position" not in message and "np." not in message
+    assert ranked["name"].tolist().count("at sea") == 1  # the table keeps its own rows
+    assert list(ranked.index) == list(range(len(ranked)))
