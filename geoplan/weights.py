@@ -50,7 +50,9 @@ def normalize_weights(weights: Mapping[str, float] | pd.Series) -> pd.Series:
     ----------
     weights : mapping of str to float or pandas.Series
         Weight per criterion name, in any unit (``{"jobs": 4, "transit": 3}``
-        and ``{"jobs": 0.4, "transit": 0.3}`` are the same).  A weight of 0
+        and ``{"jobs": 0.4, "transit": 0.3}`` are the same), up to the
+        largest float (weights near ``1e308`` are scaled down by a power of
+        two before summing, which changes no result).  A weight of 0
         keeps a criterion in the table without letting it count.
 
     Returns
@@ -107,15 +109,20 @@ def normalize_weights(weights: Mapping[str, float] | pd.Series) -> pd.Series:
             + "; ".join(bad)
             + ". Weights must be finite numbers >= 0 (use 0 to switch a criterion off)."
         )
-    total = math.fsum(values)
-    if total <= 0:
+    largest = max(values)
+    if largest <= 0:
         raise WeightsError(
             f"All criterion weights are zero ({dict(zip(map(str, names), values, strict=True))!r}); "
             "give at least one criterion a positive weight."
         )
+    # Scale by a power of two first so that the sum cannot overflow (weights
+    # near 1e308): the scaling is exact, so the result is the same as for the
+    # same weights in any other unit.
+    scaled = [math.ldexp(v, -math.frexp(largest)[1]) for v in values]
+    total = math.fsum(scaled)
     index = weights.index.copy() if isinstance(weights, pd.Series) else pd.Index(names)
     out = pd.Series(
-        np.asarray(values, dtype=float) / total, index=index, name="weight", dtype="float64"
+        np.asarray(scaled, dtype=float) / total, index=index, name="weight", dtype="float64"
     )
     if out.index.name is None:
         out.index.name = "criterion"
