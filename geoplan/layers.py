@@ -32,6 +32,7 @@ from geoplan._errors import (
     LayerNotFoundError,
     LayerReadError,
 )
+from geoplan.weights import _py
 
 __all__ = ["check_bounds", "find_coordinate_columns", "read_layer"]
 
@@ -99,8 +100,8 @@ def _numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     if bad.any():
         rows = list(table.index[bad][:5])
         raise CoordinateError(
-            f"{path.name}: column {column!r} has {int(bad.sum())} missing or non-numeric "
-            f"value(s), first at row(s) {[r + 2 for r in rows]!r} (counting the header as row 1): "
+            f"{path.name}: column {column!r} has {int(bad.sum())} missing, non-numeric or "
+            f"infinite value(s), first at row(s) {[r + 2 for r in rows]!r} (counting the header as row 1): "
             f"{table[column][bad].head(3).tolist()!r}. Fill in decimal degrees or remove those rows."
         )
     return np.asarray(values, dtype=np.float64)
@@ -238,13 +239,55 @@ def _assign_crs(layer: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoData
     return layer
 
 
+_ID_NAMES: Final = ("id", "fid", "uid", "objectid", "编号", "name", "名称")
+
+
+def _feature_label(layer: gpd.GeoDataFrame, position: int) -> str:
+    """A feature as people find it in the file: ``"feature 3 (zone_id 'X03')"``.
+
+    Features are counted from 1 in file order; the first column that looks
+    like an identifier (``id``, ``fid``, ``uid``, ``objectid``, a name ending in
+    ``_id`` or ``编号``) or, failing that, a name (``name``, ``名称``) is shown
+    with its value.
+    """
+    columns = [c for c in layer.columns if c != layer.geometry.name]
+    keys = [_normalise(c) for c in columns]
+    ranked = [i for i, k in enumerate(keys) if k in _ID_NAMES[:5] or k.endswith(("_id", "编号"))]
+    ranked += [i for i, k in enumerate(keys) if k in _ID_NAMES[5:] or k.startswith("name")]
+    text = f"feature {position + 1}"
+    for i in ranked:
+        value = layer[columns[i]].iloc[position]
+        if not pd.isna(value):
+            return f"{text} ({columns[i]} {_py(value)!r})"
+    return text
+
+
+def _check_finite(layer: gpd.GeoDataFrame, path: Path) -> None:
+    """Fail on NaN or infinite coordinates, naming the first feature that has one."""
+    xy, owner = shapely.get_coordinates(layer.geometry.values, return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    features = np.unique(owner[bad])
+    point = tuple(float(v) for v in xy[first])
+    raise CoordinateError(
+        f"{path.name}: {len(features)} feature(s) have coordinates that are not finite numbers, "
+        f"the first {_feature_label(layer, int(owner[first]))} with the point {point!r}. Fix "
+        "those coordinates (look for NaN, Infinity or empty values in the file) or remove "
+        "the features."
+    )
+
+
 def _check_geometries(layer: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    _check_finite(layer, path)
     missing = layer.geometry.isna() | layer.geometry.is_empty
     if missing.any():
+        which = [_feature_label(layer, int(i)) for i in np.flatnonzero(missing.to_numpy())[:5]]
+        more = ", ..." if len(which) < int(missing.sum()) else ""
         warnings.warn(
-            f"{path.name}: {int(missing.sum())} feature(s) without geometry (rows "
-            f"{list(np.flatnonzero(missing.to_numpy())[:5])!r}) were skipped; add coordinates to "
-            "keep them.",
+            f"{path.name}: {int(missing.sum())} feature(s) without geometry "
+            f"({', '.join(which)}{more}) were skipped; add coordinates to keep them.",
             GeoplanWarning,
             stacklevel=3,
         )
@@ -269,7 +312,8 @@ def _check_geometries(layer: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         reasons = shapely.is_valid_reason(layer.geometry.values[invalid.to_numpy()])
         warnings.warn(
             f"{path.name}: {int(invalid.sum())} invalid geometry(ies) repaired with make_valid "
-            f"(first: row {int(np.flatnonzero(invalid.to_numpy())[0])}, {reasons[0]!r}). Check the "
+            f"(first: {_feature_label(layer, int(np.flatnonzero(invalid.to_numpy())[0]))}, "
+            f"{reasons[0]!r}). Check the "
             "repaired shapes, or fix them in a GIS.",
             GeoplanWarning,
             stacklevel=3,

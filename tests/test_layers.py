@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 import geoplan as gp
+from geoplan.cli import main
 
 CZ = [(119.95, 31.78), (119.97, 31.80), (119.99, 31.70)]
 
@@ -216,3 +218,74 @@ def test_points_outside_study_area_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gp.check_bounds(layer, (119.0, 31.0, 121.0, 32.0)) == 0
+
+
+def _geojson_with(path: Path, geometries: list[str]) -> Path:
+    features = [
+        f'{{"type": "Feature", "properties": {{"zone_id": "X{i:02d}"}}, "geometry": {g}}}'
+        for i, g in enumerate(geometries, 1)
+    ]
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}",
+        encoding="utf-8",
+    )
+    return path
+
+
+GOOD_POINT = '{"type": "Point", "coordinates": [119.9, 31.8]}'
+
+
+@pytest.mark.parametrize(
+    ("geometry", "shown"),
+    [
+        ('{"type": "Point", "coordinates": [NaN, 31.8]}', "(nan, 31.8)"),
+        ('{"type": "Point", "coordinates": [119.9, Infinity]}', "(119.9, inf)"),
+        (
+            '{"type": "Polygon", "coordinates": '
+            "[[[119.9, 31.8], [-Infinity, 31.8], [120.0, 31.9], [119.9, 31.8]]]}",
+            "(-inf, 31.8)",
+        ),
+    ],
+)
+def test_nan_or_infinite_coordinates_name_the_feature(
+    tmp_path: Path, geometry: str, shown: str
+) -> None:
+    path = _geojson_with(tmp_path / "zones.geojson", [GOOD_POINT, geometry, GOOD_POINT])
+    with pytest.raises(gp.CoordinateError) as info:
+        gp.read_layer(path)
+    message = str(info.value)
+    assert message.startswith("zones.geojson: 1 feature(s) have coordinates that are not finite")
+    assert "feature 2 (zone_id 'X02')" in message and shown in message
+    assert "Fix those coordinates" in message
+
+
+def test_nan_coordinates_in_a_study_are_one_line_errors(
+    tmp_path: Path, sample_study_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study_path.parent, folder)
+    bad = '{"type": "Point", "coordinates": [NaN, 31.8]}'
+    _geojson_with(folder / "exclusions.geojson", [bad])
+    code = main(["validate", str(folder / "study.toml")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "layers.exclusions" in err and "feature 1 (zone_id 'X01')" in err and "nan" in err
+
+
+def test_features_without_geometry_are_named_with_plain_numbers(tmp_path: Path) -> None:
+    layer = gpd.GeoDataFrame(
+        {"site_id": np.array([7, 8, 9])}, geometry=[Point(119.9, 31.8), None, None], crs=4326
+    )
+    layer.to_file(tmp_path / "t.gpkg")
+    with pytest.warns(gp.GeoplanWarning) as caught:
+        gp.read_layer(tmp_path / "t.gpkg")
+    message = str(caught[0].message)
+    assert "(feature 2 (site_id 8), feature 3 (site_id 9)) were skipped" in message
+    assert "np." not in message
+
+
+def test_infinite_table_coordinates_name_the_row(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,lon,lat\na,119.9,31.8\nb,1e999,31.8\n", encoding="utf-8")
+    with pytest.raises(gp.CoordinateError, match=r"'lon'.*infinite.*row\(s\) \[3\].*\[inf\]"):
+        gp.read_layer(tmp_path / "t.csv")
