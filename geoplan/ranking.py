@@ -458,6 +458,11 @@ def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
         progress=progress,
     )
     ranked.attrs["geoplan"]["study"] = study.title
+    # The column naming the sites (generated grid cells are named by site_id).
+    id_column = study.id_columns.get("candidates")
+    if id_column is None and "candidates" not in study.layers:
+        id_column = "site_id"
+    ranked.attrs["geoplan"]["id_column"] = id_column
     return ranked
 
 
