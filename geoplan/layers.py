@@ -341,7 +341,9 @@ def check_bounds(
     name : str
         The layer's name, for the message.
     label_column : str, optional
-        Column whose values identify features in the message.
+        Column whose values identify features in the message (by default
+        features are named by their number and an id-like column, see
+        ``_feature_label``).
 
     Returns
     -------
@@ -355,14 +357,14 @@ def check_bounds(
     if count:
         example_row = int(np.flatnonzero(outside)[0])
         label = (
-            layer[label_column].iloc[example_row]
+            repr(_py(layer[label_column].iloc[example_row]))
             if label_column in layer.columns
-            else f"row {example_row}"
+            else _feature_label(layer, example_row)
         )
         example = reps.iloc[example_row]
         warnings.warn(
             f"{count} feature(s) of {name} lie outside the study area "
-            f"{[round(v, 3) for v in bounds]!r}, for example {label!r} at "
+            f"{[round(v, 3) for v in bounds]!r}, for example {label} at "
             f"({example.x:.5f}, {example.y:.5f}). Check their coordinates and CRS "
             "(GCJ-02 data read as WGS-84 sit ~500 m off; swapped lat/lon land far away).",
             GeoplanWarning,

@@ -33,7 +33,7 @@ from geoplan.criteria import nearest_target
 from geoplan.distance import DistanceMetric, StraightLine
 from geoplan.scoring import Criterion, contrib_column, evaluate, score_column, value_column
 from geoplan.study import Study
-from geoplan.weights import critic_weights, entropy_weights, normalize_weights
+from geoplan.weights import _py, critic_weights, entropy_weights, normalize_weights
 
 __all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
 
@@ -521,7 +521,8 @@ def explain_site(ranked: pd.DataFrame, site: object) -> pd.DataFrame:
     if row is None:
         examples = ranked["name"].head(3).tolist() if "name" in ranked.columns else []
         raise CriterionError(
-            f"No site {site!r} in the ranking; give a site_id, a name (e.g. {examples!r}) or a rank."
+            f"No site {_py(site)!r} in the ranking; give a site_id, a name (e.g. {examples!r}) "
+            "or a rank."
         )
     meta = ranked.attrs.get("geoplan", {}).get("criteria") or _criteria_from_columns(ranked)
     total = float(sum(row[m["contrib_column"]] for m in meta))

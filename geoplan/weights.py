@@ -177,7 +177,7 @@ def _score_matrix(scores: pd.DataFrame, who: str) -> FloatArray:
         j = int(np.flatnonzero(bad.any(axis=0))[0])
         i = int(np.flatnonzero(bad[:, j])[0])
         raise CriterionError(
-            f"{who}: criterion {scores.columns[j]!r} has a missing or infinite score "
+            f"{who}: criterion {_py(scores.columns[j])!r} has a missing or infinite score "
             f"({float(values[i, j])!r} at site {_py(scores.index[i])!r}, {int(bad[:, j].sum())} site(s) in all); "
             "fill the missing scores or drop those sites first."
         )
@@ -255,7 +255,7 @@ def entropy_weights(scores: pd.DataFrame) -> pd.Series:
     if (values < 0).any():
         j = int(np.flatnonzero((values < 0).any(axis=0))[0])
         raise CriterionError(
-            f"entropy_weights: criterion {scores.columns[j]!r} has negative scores "
+            f"entropy_weights: criterion {_py(scores.columns[j])!r} has negative scores "
             f"(min {float(values[:, j].min())!r}); entropy weights need scores >= 0 (rescale to 0-1)."
         )
     constant = _constant_columns(values, scores.columns, "entropy_weights")

@@ -289,3 +289,13 @@ def test_infinite_table_coordinates_name_the_row(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("id,lon,lat\na,119.9,31.8\nb,1e999,31.8\n", encoding="utf-8")
     with pytest.raises(gp.CoordinateError, match=r"'lon'.*infinite.*row\(s\) \[3\].*\[inf\]"):
         gp.read_layer(tmp_path / "t.csv")
+
+
+def test_points_outside_the_area_are_named_with_plain_values() -> None:
+    layer = _points().assign(site_id=np.array([7, 8, 9], dtype=np.int64))
+    with pytest.warns(gp.GeoplanWarning) as caught:
+        gp.check_bounds(layer, (119.9, 31.75, 120.0, 31.85), label_column="site_id")
+    assert "for example 9 at" in str(caught[0].message)
+    with pytest.warns(gp.GeoplanWarning) as caught:
+        gp.check_bounds(layer, (119.9, 31.75, 120.0, 31.85))
+    assert "for example feature 3 (site_id 9) at" in str(caught[0].message)

@@ -277,3 +277,12 @@ def test_objective_weights_do_not_modify_input() -> None:
     entropy_weights(x)
     critic_weights(x)
     pd.testing.assert_frame_equal(x, before)
+
+
+def test_objective_weight_errors_show_plain_labels() -> None:
+    scores = pd.DataFrame([[0.2, np.inf], [0.4, 0.5]], columns=pd.Index([10, 11]))
+    with pytest.raises(CriterionError) as info:
+        entropy_weights(scores)
+    assert "criterion 11 has a missing or infinite score (inf at site 0" in str(info.value)
+    with pytest.raises(CriterionError, match=r"criterion 11 has negative scores \(min -0.5\)"):
+        entropy_weights(pd.DataFrame([[0.2, -0.5], [0.4, 0.5]], columns=pd.Index([10, 11])))
