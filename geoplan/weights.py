@@ -184,8 +184,21 @@ def _score_matrix(scores: pd.DataFrame, who: str) -> FloatArray:
     return values
 
 
+def _scaled_columns(values: FloatArray) -> FloatArray:
+    """Each column divided by the power of two nearest above its largest magnitude.
+
+    Entropy and CRITIC do not change when a column is multiplied by a positive
+    constant; scaling by a power of two is exact, and keeps sums and spreads of
+    values near 1e308 from overflowing.
+    """
+    largest = np.abs(values).max(axis=0)
+    exponents = np.frexp(np.where(largest > 0, largest, 1.0))[1]
+    return np.asarray(np.ldexp(values, -exponents), dtype=np.float64)
+
+
 def _constant_columns(values: FloatArray, columns: pd.Index, who: str) -> npt.NDArray[np.bool_]:
-    spread = values.max(axis=0) - values.min(axis=0)
+    with np.errstate(over="ignore"):  # a spread beyond the largest float is no constant
+        spread = values.max(axis=0) - values.min(axis=0)
     scale = np.maximum(np.abs(values).max(axis=0), 1.0)
     constant: npt.NDArray[np.bool_] = np.asarray(spread <= 1e-12 * scale, dtype=bool)
     if constant.all():
@@ -259,6 +272,7 @@ def entropy_weights(scores: pd.DataFrame) -> pd.Series:
             f"(min {float(values[:, j].min())!r}); entropy weights need scores >= 0 (rescale to 0-1)."
         )
     constant = _constant_columns(values, scores.columns, "entropy_weights")
+    values = _scaled_columns(values)
     m = values.shape[0]
     totals = values.sum(axis=0)
     safe_totals = np.where(totals > 0, totals, 1.0)
@@ -309,6 +323,7 @@ def critic_weights(scores: pd.DataFrame) -> pd.Series:
     """
     values = _score_matrix(scores, "critic_weights")
     constant = _constant_columns(values, scores.columns, "critic_weights")
+    values = _scaled_columns(values)
     varying = ~constant
     x = values[:, varying]
     low, high = x.min(axis=0), x.max(axis=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -286,3 +287,19 @@ def test_objective_weight_errors_show_plain_labels() -> None:
     assert "criterion 11 has a missing or infinite score (inf at site 0" in str(info.value)
     with pytest.raises(CriterionError, match=r"criterion 11 has negative scores \(min -0.5\)"):
         entropy_weights(pd.DataFrame([[0.2, -0.5], [0.4, 0.5]], columns=pd.Index([10, 11])))
+
+
+@pytest.mark.parametrize(
+    ("method", "low"),
+    [(entropy_weights, 0.0), (critic_weights, 0.0), (critic_weights, -1.0)],
+)
+def test_objective_weights_of_scores_near_the_largest_float_are_exact(method, low) -> None:  # type: ignore[no-untyped-def]
+    """Entropy and CRITIC do not change when a column is scaled: not even to ~1.7e308,
+    where column sums (entropy) and spreads (CRITIC) would overflow."""
+    scores = pd.DataFrame({"a": [0.9, 0.4, 0.1], "b": [0.2, 0.8, 0.5], "c": [0.3, 0.3, 0.6]})
+    scores["a"] = low + (1 - low) * scores["a"]  # for CRITIC also negative values
+    huge = scores.assign(a=np.ldexp(scores["a"], 1024), b=np.ldexp(scores["b"], 1024))
+    assert np.isfinite(huge.to_numpy()).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_series_equal(method(huge), method(scores))
