@@ -115,15 +115,12 @@ def normalize_weights(weights: Mapping[str, float] | pd.Series) -> pd.Series:
             f"All criterion weights are zero ({dict(zip(map(str, names), values, strict=True))!r}); "
             "give at least one criterion a positive weight."
         )
-    # Scale by a power of two first so that the sum cannot overflow (weights
-    # near 1e308): the scaling is exact, so the result is the same as for the
-    # same weights in any other unit.
-    scaled = [math.ldexp(v, -math.frexp(largest)[1]) for v in values]
+    # Scaled by a power of two first, the sum cannot overflow (weights near 1e308)
+    # and the result is exactly that of the same weights in any other unit.
+    scaled = _scaled_columns(np.asarray(values, dtype=np.float64)[:, None])[:, 0]
     total = math.fsum(scaled)
     index = weights.index.copy() if isinstance(weights, pd.Series) else pd.Index(names)
-    out = pd.Series(
-        np.asarray(scaled, dtype=float) / total, index=index, name="weight", dtype="float64"
-    )
+    out = pd.Series(scaled / total, index=index, name="weight", dtype="float64")
     if out.index.name is None:
         out.index.name = "criterion"
     return out
