@@ -255,14 +255,15 @@ def _export_provider(table: pd.DataFrame, path: Path) -> tuple[str, str] | None:
     or a column name says amap, gaode, 高德, baidu or 百度.
     """
     columns = [str(c) for c in table.columns]
-    text = table.select_dtypes(include=["object", "string"])
-    chinese = any(text[c].astype("string").str.contains(_CJK).any() for c in text.columns)
     amap = [c for c in columns if _normalise(c) in _AMAP_FIELDS]
     baidu = [c for c in columns if _normalise(c) in _BAIDU_FIELDS]
-    if chinese and len(amap) >= 2:
-        return "gcj02", f"Amap fields {amap!r} and Chinese text"
-    if chinese and len(baidu) >= 2 and any(_normalise(c) in _BAIDU_KEYS for c in baidu):
-        return "bd09", f"Baidu fields {baidu!r} and Chinese text"
+    is_baidu = len(baidu) >= 2 and any(_normalise(c) in _BAIDU_KEYS for c in baidu)
+    if len(amap) >= 2 or is_baidu:
+        text = table.select_dtypes(include=["object", "string"])
+        if any(text[c].astype("string").str.contains(_CJK).any() for c in text.columns):
+            if len(amap) >= 2:
+                return "gcj02", f"Amap fields {amap!r} and Chinese text"
+            return "bd09", f"Baidu fields {baidu!r} and Chinese text"
     for name, where in [(path.stem, "file name"), *((c, "column") for c in columns)]:
         for word, system in _PROVIDER_WORDS.items():
             if word in _normalise(name):
