@@ -462,7 +462,8 @@ def _assign_crs(layer: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoData
     return layer
 
 
-_ID_NAMES: Final = ("id", "fid", "uid", "objectid", "编号", "name", "名称")
+_ID_NAMES: Final = ("id", "fid", "uid", "objectid", "编号")
+_FEATURE_NAMES: Final = ("name", "名称")
 
 
 def _feature_label(layer: gpd.GeoDataFrame, position: int) -> str:
@@ -475,8 +476,8 @@ def _feature_label(layer: gpd.GeoDataFrame, position: int) -> str:
     """
     columns = [c for c in layer.columns if c != layer.geometry.name]
     keys = [_normalise(c) for c in columns]
-    ranked = [i for i, k in enumerate(keys) if k in _ID_NAMES[:5] or k.endswith(("_id", "编号"))]
-    ranked += [i for i, k in enumerate(keys) if k in _ID_NAMES[5:] or k.startswith("name")]
+    ranked = [i for i, k in enumerate(keys) if k in _ID_NAMES or k.endswith(("_id", "编号"))]
+    ranked += [i for i, k in enumerate(keys) if k in _FEATURE_NAMES or k.startswith("name")]
     text = f"feature {position + 1}"
     for i in ranked:
         value = layer[columns[i]].iloc[position]
