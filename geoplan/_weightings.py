@@ -7,9 +7,14 @@ Only *eligible* sites are ranked (``eligible=``); the aggregation itself (the
 TOPSIS ideal, the VIKOR best and worst) uses every site with scores, exactly as
 :func:`geoplan.mcda.aggregate` does, so the baseline ranks match the ranking
 table.  Criteria with weight 0 stay at 0 (give them a small weight to include
-them).  Ranks are 1 = best; ties are broken by the order of the sites in
-``scores`` (the earlier site ranks higher), also for values that differ by less
-than about 1e-11 relative.
+them).
+
+Ranks are 1 = best.  Sites whose values are equal (to about 1e-11 relative,
+so that rounding cannot split them) are *tied*: they share the best of their
+places, as in the ranking table's ``rank`` (two sites tied for first are both
+rank 1, the next is rank 3), and a place on a shortlist that only some of them
+can have is shared equally (:func:`_shortlist_counts`).  No site is favoured
+for coming earlier in the table.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from geoplan.weights import _py
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
+UIntArray: TypeAlias = npt.NDArray[np.uint64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 # Draws per chunk: chunk x sites values stay below this many float64 (32 MB).
@@ -157,15 +163,14 @@ def _positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def _rank_order(values: FloatArray) -> IntArray:
-    """Site positions from best to worst for every row of ``values`` (overwritten).
+def _sorted_keys(values: FloatArray) -> tuple[UIntArray, int]:
+    """Sort keys of every row of ``values`` (overwritten), ascending = best first.
 
     Argsort is slow; sorting plain integers is fast (SIMD).  Each value is
     turned into an unsigned key that sorts in descending value order, its
-    lowest ``ceil(log2(sites))`` bits are replaced by the site position, and
-    the keys are sorted: the low bits of the sorted keys are the order.  Values
-    closer than ``2 ** bits`` units in the last place (~1e-11 relative for
-    10 000 sites) tie and are ordered by position, like a stable sort.
+    lowest ``ceil(log2(sites))`` bits (returned) are replaced by the site
+    position, and the keys are sorted: the low bits of the sorted keys are the
+    order, the high bits the (rounded) values.
     """
     m = values.shape[1]
     keys = values.view(np.uint64)
@@ -186,14 +191,85 @@ def _rank_order(values: FloatArray) -> IntArray:
         np.bitwise_and(keys, ~mask, out=keys)
     np.bitwise_or(keys, np.arange(m, dtype=np.uint64), out=keys)
     keys.sort(axis=1)
-    np.bitwise_and(keys, mask, out=keys)
+    return keys, low_bits
+
+
+def _order_from_keys(keys: UIntArray, low_bits: int) -> IntArray:
+    """The site positions held in the low bits of sorted keys (in place)."""
+    np.bitwise_and(keys, np.uint64((1 << low_bits) - 1), out=keys)
     return keys.view(np.int64)
 
 
-def _ranks_from_order(order: IntArray) -> IntArray:
-    """1-based rank of every site from an order (rows independent)."""
+def _tie_starts(keys: UIntArray, low_bits: int) -> IntArray | None:
+    """For every place of the sorted keys, the first place of its tie, or None without ties.
+
+    Neighbours in the order tie when their rounded values differ by at most one
+    step of the rounding (about 1e-11 relative for 10 000 sites), so values that
+    should be equal but differ in the last bits still tie.
+    """
+    # Neighbours with rounded values h1 <= h2 tie when h2 < h1 + 2, that is when the
+    # second key is below the first with its position bits cleared plus 2 steps.
+    limit = np.bitwise_and(keys[:, :-1], np.uint64(~((1 << low_bits) - 1) & (2**64 - 1)))
+    limit += np.uint64(2 << low_bits)
+    tied = keys[:, 1:] < limit
+    if not tied.any():
+        return None
+    m = keys.shape[1]
+    starts = np.where(tied, np.int64(0), np.arange(1, m, dtype=np.int64))
+    starts = np.concatenate([np.zeros((len(keys), 1), dtype=np.int64), starts], axis=1)
+    np.maximum.accumulate(starts, axis=1, out=starts)
+    return starts
+
+
+def _rank_order(values: FloatArray) -> IntArray:
+    """Site positions from best to worst for every row of ``values`` (overwritten).
+
+    Values closer than ``2 ** bits`` units in the last place (~1e-11 relative
+    for 10 000 sites) are ordered by position, like a stable sort; see
+    :func:`_rank_with_ties` for which places tie.
+    """
+    return _order_from_keys(*_sorted_keys(values))
+
+
+def _rank_with_ties(values: FloatArray) -> tuple[IntArray, IntArray | None]:
+    """The order of :func:`_rank_order` and the tie starts of :func:`_tie_starts`."""
+    keys, low_bits = _sorted_keys(values)
+    starts = _tie_starts(keys, low_bits)
+    return _order_from_keys(keys, low_bits), starts
+
+
+def _min_ranks(order: IntArray, starts: IntArray | None) -> IntArray:
+    """1-based rank of every site, tied sites sharing the best of their places (rows independent)."""
     ranks = np.empty_like(order)
-    np.put_along_axis(
-        ranks, order, np.arange(1, order.shape[1] + 1, dtype=np.int64)[None, :], axis=1
+    places = (
+        np.broadcast_to(np.arange(1, order.shape[1] + 1, dtype=np.int64), order.shape)
+        if starts is None
+        else starts + 1
     )
+    np.put_along_axis(ranks, order, places, axis=1)
     return ranks
+
+
+def _shortlist_counts(order: IntArray, starts: IntArray | None, k: int) -> FloatArray:
+    """How often each site is in the top ``k`` over the rows, a tie at the cut shared.
+
+    When tied sites straddle the last place of the shortlist, each gets an equal
+    share of the places left for them: ``(k - first place of the tie) / (size
+    of the tie)``, the exact expectation of breaking the tie at random.
+    """
+    m = order.shape[1]
+    counts = np.bincount(order[:, :k].ravel(), minlength=m).astype(np.float64)
+    if starts is None or k >= m:
+        return counts
+    first = starts[:, k]  # first place of the tie holding the first place outside
+    rows = np.flatnonzero(first < k)
+    if not len(rows):
+        return counts
+    first = first[rows]
+    members = starts[rows] == first[:, None]  # rows x places: the tie across the cut
+    size = members.sum(axis=1)
+    share = (k - first) / size
+    place = np.broadcast_to(np.arange(m), members.shape)[members]
+    credit = np.repeat(share, size) - (place < k)
+    counts += np.bincount(order[rows][members], weights=credit, minlength=m)
+    return counts

@@ -12,13 +12,18 @@ Kinds (:data:`CONSTRAINT_KINDS`):
 ``min_distance``
     the site must be at least ``min_m`` from every feature of a layer, or at
     least the feature's own distance in ``column`` (a per-park
-    health-protection distance, for example);
+    health-protection distance, for example; an empty cell means none, and
+    an infinite, negative or non-numeric one is an error);
 ``max_distance``
     the nearest feature of a layer must be within ``max_m`` (or
     ``max_minutes`` on a network in minutes);
 ``min_value`` / ``max_value``
     a column of the sites themselves must be at least ``min`` / at most ``max``
-    (for example a minimum capacity in apartment units).
+    (for example a minimum capacity in apartment units).  Only a finite number
+    can pass: a site whose value is missing (empty, NaN) fails with the reason
+    "capacity is missing", and one whose value is infinite (``1e999`` in a CSV
+    reads as infinity) or not a number at all fails with "capacity inf is not
+    a finite number", for ``min_value`` and ``max_value`` alike.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import shapely
 from geoplan import criteria as measures
 from geoplan._errors import CriterionError
 from geoplan.distance import DistanceMetric, StraightLine
+from geoplan.weights import _py
 
 __all__ = ["CONSTRAINT_KINDS", "Constraint", "check_constraints"]
 
@@ -116,6 +122,24 @@ def _outside(
     return reasons
 
 
+def _protection_distances(
+    layer: gpd.GeoDataFrame, column: str, names: np.ndarray, label: str
+) -> np.ndarray:
+    """Each feature's own protection distance; an empty cell is none (0)."""
+    raw = layer[column]
+    limits = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = raw.notna().to_numpy() & ~(np.isfinite(limits) & (limits >= 0))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise CriterionError(
+            f"Column {column!r} of the {label} layer holds the protection distance of each "
+            f"feature, but {label} '{names[first]}' has {_py(raw.iloc[first])!r} "
+            f"({int(bad.sum())} feature(s) in all); give a finite number of metres >= 0, or "
+            "leave the cell empty for no protection distance."
+        )
+    return np.asarray(np.nan_to_num(limits, nan=0.0), dtype=np.float64)
+
+
 def _min_distance(
     sites: gpd.GeoSeries,
     layer: gpd.GeoDataFrame,
@@ -125,7 +149,7 @@ def _min_distance(
     label: str,
 ) -> pd.Series:
     if constraint.column:
-        limits = pd.to_numeric(layer[constraint.column], errors="coerce").fillna(0).to_numpy()
+        limits = _protection_distances(layer, str(constraint.column), names, label)
     else:
         limits = np.full(len(layer), float(constraint.limit or 0.0))
     reasons = pd.Series("", index=sites.index, dtype=object)
@@ -184,13 +208,19 @@ def _value(sites: gpd.GeoDataFrame, constraint: Constraint) -> pd.Series:
             f"Constraint {constraint.kind} refers to site column {column!r}, which the candidates "
             f"do not have; their columns are {[c for c in sites.columns if c != 'geometry']!r}."
         )
-    values = pd.to_numeric(sites[column], errors="coerce")
+    raw = sites[column]
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    finite = np.isfinite(values.to_numpy())
     limit = float(constraint.limit or 0.0)
-    bad = values < limit if constraint.kind == "min_value" else values > limit
+    outside = values < limit if constraint.kind == "min_value" else values > limit
+    bad = outside & finite
     word = "below the minimum" if constraint.kind == "min_value" else "above the maximum"
     reasons = pd.Series("", index=sites.index, dtype=object)
     reasons[bad] = [f"{column} {v:g} is {word} {limit:g}" for v in values[bad]]
-    reasons[values.isna()] = f"{column} is missing"
+    # Infinite values and text are not a measure of the site: it fails, whichever the limit.
+    unusable = ~finite & raw.notna().to_numpy()
+    reasons[unusable] = [f"{column} {_py(v)!r} is not a finite number" for v in raw[unusable]]
+    reasons[raw.isna()] = f"{column} is missing"
     return reasons
 
 

@@ -23,6 +23,8 @@ import pandas as pd
 from geoplan._errors import CoordinateError, CriterionError
 from geoplan.decay import Decay
 from geoplan.distance import DistanceMetric, Pairs, StraightLine
+from geoplan.layers import _feature_label
+from geoplan.weights import _py
 
 __all__ = [
     "count_within",
@@ -236,12 +238,15 @@ def sum_within(
             f"Target layer has no column {column!r}; its columns are "
             f"{[c for c in targets.columns if c != targets.geometry.name]!r}."
         )
-    amounts = pd.to_numeric(targets[column], errors="coerce")
-    if amounts.isna().any() or (amounts < 0).any():
-        bad = targets[column][amounts.isna() | (amounts < 0)].head(3).tolist()
+    amounts = pd.to_numeric(targets[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~(np.isfinite(amounts) & (amounts >= 0))
+    if bad.any():
+        positions = np.flatnonzero(bad)
+        first = int(positions[0])
         raise CriterionError(
-            f"Column {column!r} must hold non-negative numbers; found {bad!r}. Fill in or fix "
-            "those values."
+            f"Column {column!r} must hold finite numbers >= 0, but {len(positions)} feature(s) "
+            f"of the target layer do not, the first {_feature_label(targets, first)} with "
+            f"{_py(targets[column].iloc[first])!r}. Fill in or fix those values."
         )
     if decay is not None and decay.direction == "higher":
         raise CriterionError(
@@ -249,7 +254,7 @@ def sum_within(
             "Use direction = 'lower'."
         )
     index, pairs = _pairs_within(sites, targets, metric, radius_m, max_minutes)
-    weights = amounts.to_numpy(dtype=np.float64)[pairs.target]
+    weights = amounts[pairs.target]
     if decay is not None:
         weights = weights * decay.apply(pairs.distance)
     sums = np.bincount(pairs.site, weights=weights, minlength=len(index))

@@ -2,9 +2,11 @@
 
 :func:`read_layer` is the one entry point.  It reads GeoJSON, GeoPackage,
 Shapefile, FlatGeobuf, KML, GeoParquet, and CSV/TSV/Excel tables with
-longitude/latitude columns; converts GCJ-02 and BD-09 to WGS-84; and looks for
-the mistakes that are common in planning data (swapped latitude/longitude, no
-CRS, points far from the study area, mixed geometry types, invalid polygons),
+longitude/latitude columns (or Amap's ``"lng,lat"`` location text); converts
+GCJ-02 and BD-09 to WGS-84; and looks for the mistakes that are common in
+planning data (swapped latitude/longitude, no CRS, Amap/Baidu exports read as
+WGS-84, NaN or infinite coordinates, points far from the study area, mixed
+geometry types, invalid polygons),
 failing with a :class:`~geoplan.GeoplanError` or warning with a
 :class:`~geoplan.GeoplanWarning` that says what to do.
 """
@@ -32,6 +34,7 @@ from geoplan._errors import (
     LayerNotFoundError,
     LayerReadError,
 )
+from geoplan.weights import _py
 
 __all__ = ["check_bounds", "find_coordinate_columns", "read_layer"]
 
@@ -43,11 +46,84 @@ PARQUET_SUFFIXES: Final = (".parquet", ".geoparquet", ".pq")
 
 _LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
 _LAT_NAMES: Final = ("lat", "latitude", "y", "纬度", "北纬")
-_CHINESE_HINTS: Final = {"gcj": "gcj02", "bd09": "bd09", "baidu": "bd09", "amap": "gcj02"}
+#: Names of one column of "lng,lat" text, as Amap's web APIs return.
+_LOCATION_NAMES: Final = ("location", "lnglat", "lonlat", "经纬度")
+#: Words in a coordinate column's name that state its coordinate system.
+_DATUM_WORDS: Final = {
+    "gcj02": "gcj02",
+    "gcj": "gcj02",
+    "amap": "gcj02",
+    "gaode": "gcj02",
+    "mars": "gcj02",
+    "高德": "gcj02",
+    "火星": "gcj02",
+    "bd09": "bd09",
+    "bd09ll": "bd09",
+    "bd": "bd09",
+    "baidu": "bd09",
+    "百度": "bd09",
+    "wgs84": WGS84,
+    "wgs": WGS84,
+    "gps": WGS84,
+    "cgcs2000": "EPSG:4490",
+}
+# Column names typical of Amap (高德) and Baidu (百度) POI exports.  Baidu's
+# province/city/area/telephone are common elsewhere too, so a Baidu export
+# also needs one of its own keys (uid, street_id, detail_info).
+_AMAP_FIELDS: Final = frozenset(
+    {
+        "typecode",
+        "adcode",
+        "pname",
+        "pcode",
+        "cityname",
+        "citycode",
+        "adname",
+        "business_area",
+        "navi_poiid",
+        "entr_location",
+        "gridcode",
+        "biz_type",
+    }
+)
+_BAIDU_KEYS: Final = frozenset({"uid", "street_id", "detail_info"})
+_BAIDU_FIELDS: Final = _BAIDU_KEYS | {"province", "city", "area", "telephone", "detail"}
+_PROVIDER_WORDS: Final = {"amap": "gcj02", "gaode": "gcj02", "高德": "gcj02"} | {
+    "baidu": "bd09",
+    "百度": "bd09",
+}
+_PROVIDER: Final = {"gcj02": "Amap (高德)", "bd09": "Baidu (百度)"}
+_CJK: Final = "[\u4e00-\u9fff]"
 
 
 def _normalise(name: str) -> str:
     return re.sub(r"[\s\-]", "", str(name).strip().lower())
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in re.split(r"[_.()（）\[\]/:]+", _normalise(name)) if t]
+
+
+def _name_parts(name: str, axis_names: Sequence[str]) -> tuple[bool, set[str]]:
+    """Whether a column name is one of ``axis_names`` plus only datum words, and the datums it states.
+
+    ``gcj02_lng``, ``lng_gcj02``, ``bd_lat``, ``lat(BD-09)`` and ``高德经度``
+    qualify; ``lon_deg`` does not (``deg`` states no coordinate system).
+    """
+    axes, unknown = 0, 0
+    datums: set[str] = set()
+    for token in _tokens(name):
+        glued = [a for a in axis_names if token.endswith(a) and token[: -len(a)] in _DATUM_WORDS]
+        if token in axis_names:
+            axes += 1
+        elif token in _DATUM_WORDS:
+            datums.add(_DATUM_WORDS[token])
+        elif glued:
+            axes += 1
+            datums.add(_DATUM_WORDS[token[: -len(glued[0])]])
+        else:
+            unknown += 1
+    return axes == 1 and unknown == 0, datums
 
 
 def find_coordinate_columns(columns: Sequence[str]) -> tuple[str, str]:
@@ -55,7 +131,9 @@ def find_coordinate_columns(columns: Sequence[str]) -> tuple[str, str]:
 
     Exact names win (``lon``/``lng``/``longitude``/``x``/``经度`` and
     ``lat``/``latitude``/``y``/``纬度``, any case); otherwise names that start
-    with one of them, such as ``lon_gcj02`` or ``lat_wgs84``.
+    with one of them, such as ``lon_gcj02`` or ``lat_wgs84``, or that are one
+    of them with words naming a coordinate system before or after it, such as
+    ``gcj02_lng``, ``bd_lat`` or ``高德经度``.
 
     Parameters
     ----------
@@ -79,6 +157,7 @@ def find_coordinate_columns(columns: Sequence[str]) -> tuple[str, str]:
             c
             for c in columns
             if any(re.match(rf"^{re.escape(n)}[_.(（]", _normalise(c)) for n in names)
+            or _name_parts(c, names)[0]
         ]
         matches = exact or prefixed
         if len(matches) != 1:
@@ -86,8 +165,8 @@ def find_coordinate_columns(columns: Sequence[str]) -> tuple[str, str]:
             problem = "no" if not matches else f"several ({matches!r})"
             raise CoordinateError(
                 f"Found {problem} {kind} column among {list(columns)!r}. Name the columns "
-                "lon/lat (or lng, longitude, x, 经度 / latitude, y, 纬度), or pass "
-                "lon= and lat= to read_layer."
+                "lon/lat (or lng, longitude, x, 经度 / latitude, y, 纬度), give one 'location' "
+                'column of "lng,lat" text, or pass lon= and lat= to read_layer.'
             )
         found.append(matches[0])
     return found[0], found[1]
@@ -99,8 +178,8 @@ def _numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     if bad.any():
         rows = list(table.index[bad][:5])
         raise CoordinateError(
-            f"{path.name}: column {column!r} has {int(bad.sum())} missing or non-numeric "
-            f"value(s), first at row(s) {[r + 2 for r in rows]!r} (counting the header as row 1): "
+            f"{path.name}: column {column!r} has {int(bad.sum())} missing, non-numeric or "
+            f"infinite value(s), first at row(s) {[r + 2 for r in rows]!r} (counting the header as row 1): "
             f"{table[column][bad].head(3).tolist()!r}. Fill in decimal degrees or remove those rows."
         )
     return np.asarray(values, dtype=np.float64)
@@ -119,34 +198,179 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, sep=sep, engine="python", encoding="gb18030")
 
 
+def _location_column(table: pd.DataFrame) -> str | None:
+    """The one column named like ``location`` (``_LOCATION_NAMES``, datum words allowed)."""
+    found = [str(c) for c in table.columns if _name_parts(str(c), _LOCATION_NAMES)[0]]
+    if len(found) > 1:
+        raise CoordinateError(
+            f"Found several location columns {found!r}; keep one, or pass lon= and lat=."
+        )
+    return found[0] if found else None
+
+
+def _split_location(table: pd.DataFrame, column: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes from a column of ``"lng,lat"`` text (Amap's format)."""
+    parts = table[column].astype("string").str.extract(r"^\s*([^,\s]+)\s*,\s*([^,\s]+)\s*$")
+    x = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    y = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        rows = [int(r) + 2 for r in np.flatnonzero(bad)[:5]]
+        raise CoordinateError(
+            f'{path.name}: column {column!r} should hold "longitude,latitude" text such as '
+            f"'119.95,31.78' (as Amap returns), but {int(bad.sum())} row(s) do not, first at "
+            f"row(s) {rows!r} (counting the header as row 1): "
+            f"{[_py(v) for v in table[column][bad].head(3)]!r}. Fix those cells or remove the "
+            "rows; if the column is not coordinates, name the coordinate columns lon and lat."
+        )
+    return x, y
+
+
+def _stated_crs(columns: Sequence[str], path: Path) -> str | None:
+    """The coordinate system the coordinate columns' names state, if any."""
+    names = (*_LON_NAMES, *_LAT_NAMES, *_LOCATION_NAMES)
+    stated = set().union(*(_name_parts(c, names)[1] for c in columns))
+    if len(stated) > 1:
+        raise CoordinateError(
+            f"{path.name}: the coordinate columns {list(columns)!r} name different coordinate "
+            f"systems ({sorted(stated)!r}). Rename them, or pass crs= with the right one."
+        )
+    return stated.pop() if stated else None
+
+
+def _same_crs(a: object, b: object) -> bool:
+    first, second = coords.resolve_crs(a), coords.resolve_crs(b)
+    if isinstance(first, pyproj.CRS) and isinstance(second, pyproj.CRS):
+        return bool(first.equals(second))
+    return first == second
+
+
+def _export_provider(table: pd.DataFrame, path: Path) -> tuple[str, str] | None:
+    """``(system, evidence)`` when a table looks like an Amap or Baidu export, else None.
+
+    It does when it has Chinese text and two of Amap's POI fields (``typecode``,
+    ``adcode``, ``pname``, ``cityname``, ``adname`` ...), or Chinese text and
+    one of Baidu's keys (``uid``, ``street_id``, ``detail_info``) with another
+    Baidu field (``province``, ``city``, ``area`` ...); or when the file name
+    or a column name says amap, gaode, 高德, baidu or 百度.
+    """
+    columns = [str(c) for c in table.columns]
+    amap = [c for c in columns if _normalise(c) in _AMAP_FIELDS]
+    baidu = [c for c in columns if _normalise(c) in _BAIDU_FIELDS]
+    is_baidu = len(baidu) >= 2 and any(_normalise(c) in _BAIDU_KEYS for c in baidu)
+    if len(amap) >= 2 or is_baidu:
+        text = table.select_dtypes(include=["object", "string"])
+        if any(text[c].astype("string").str.contains(_CJK).any() for c in text.columns):
+            if len(amap) >= 2:
+                return "gcj02", f"Amap fields {amap!r} and Chinese text"
+            return "bd09", f"Baidu fields {baidu!r} and Chinese text"
+    for name, where in [(path.stem, "file name"), *((c, "column") for c in columns)]:
+        for word, system in _PROVIDER_WORDS.items():
+            if word in _normalise(name):
+                return system, f"the {where} {name!r}"
+    return None
+
+
+def _choose_crs(
+    crs: object,
+    stated: str | None,
+    columns: list[str],
+    *,
+    from_location: bool,
+    table: pd.DataFrame,
+    xy: tuple[np.ndarray, np.ndarray],
+    path: Path,
+) -> object:
+    """The CRS of a table's coordinates: ``crs=``, else the columns' names, else a guess.
+
+    Rules, in order: ``crs=`` wins (with a warning when the column names say
+    otherwise); a system named by the columns (``lon_gcj02``, ``bd_lat`` ...)
+    is used; a ``location`` column of ``"lng,lat"`` text is GCJ-02, as Amap
+    returns it (with a warning); anything else is WGS-84, with a warning when
+    every point lies in China's bounding box (the one in which the GCJ-02
+    offset applies, :mod:`geoplan.coords`) and the table looks like an Amap
+    or Baidu export (:func:`_export_provider`).
+    """
+    if crs is not None:
+        if stated is not None and not _same_crs(crs, stated):
+            warnings.warn(
+                f"{path.name}: the columns {columns!r} name {stated!r} coordinates but "
+                f"crs={crs!r} was given; using crs= as you asked. Drop crs= (or rename the "
+                "columns) if the names are right.",
+                GeoplanWarning,
+                stacklevel=4,
+            )
+        return crs
+    if stated is not None:
+        logger.info("%s: columns %r name %s coordinates", path.name, columns, stated)
+        return stated
+    if from_location:
+        warnings.warn(
+            f'{path.name}: column {columns[0]!r} holds "lng,lat" text as Amap\'s web APIs '
+            "return, which is GCJ-02 (about 500 m from WGS-84), so geoplan reads it as GCJ-02 "
+            "and converts it to WGS-84. Pass crs='gcj02' to confirm (and silence this warning), "
+            "or crs='EPSG:4326' or crs='bd09' if the coordinates are in another system.",
+            GeoplanWarning,
+            stacklevel=4,
+        )
+        return "gcj02"
+    provider = _export_provider(table, path) if not coords._out_of_china(*xy).any() else None
+    if provider is not None:
+        system, evidence = provider
+        other = "bd09" if system == "gcj02" else "gcj02"
+        warnings.warn(
+            f"{path.name}: the coordinates in {columns!r} state no coordinate system, lie in "
+            f"China and the table looks like an {_PROVIDER[system]} export ({evidence}). Such "
+            f"data are usually {'GCJ-02' if system == 'gcj02' else 'BD-09'}, about 500 m from "
+            f"WGS-84, but geoplan reads them as WGS-84. Pass crs='{system}' (or crs='{other}' "
+            f"for {_PROVIDER[other]} data) to convert them, or crs='EPSG:4326' if they really "
+            "are WGS-84 (that also silences this warning).",
+            GeoplanWarning,
+            stacklevel=4,
+        )
+    return WGS84
+
+
 def _table_to_layer(
     table: pd.DataFrame, path: Path, *, lon: str | None, lat: str | None, crs: object
 ) -> tuple[gpd.GeoDataFrame, object]:
-    if lon is None or lat is None:
+    location = None
+    if lon is None and lat is None:
+        try:
+            lon, lat = find_coordinate_columns([str(c) for c in table.columns])
+        except CoordinateError:
+            location = _location_column(table)
+            if location is None:
+                raise
+    elif lon is None or lat is None:
         found_lon, found_lat = find_coordinate_columns([str(c) for c in table.columns])
         lon = lon or found_lon
         lat = lat or found_lat
-    for column in (lon, lat):
-        if column not in table.columns:
-            raise CoordinateError(
-                f"{path.name}: no column {column!r}; the columns are {list(table.columns)!r}."
-            )
-    if crs is None:
-        hint = next((v for k, v in _CHINESE_HINTS.items() if k in _normalise(lon)), None)
-        if hint is not None:
-            logger.info("%s: column %r names %s coordinates; converting", path.name, lon, hint)
-            crs = hint
-    x = _numeric_column(table, lon, path)
-    y = _numeric_column(table, lat, path)
+    if location is not None:
+        columns = [location]
+        x, y = _split_location(table, location, path)
+    else:
+        columns = [str(lon), str(lat)]
+        for column in columns:
+            if column not in table.columns:
+                raise CoordinateError(
+                    f"{path.name}: no column {column!r}; the columns are {list(table.columns)!r}."
+                )
+        x = _numeric_column(table, columns[0], path)
+        y = _numeric_column(table, columns[1], path)
+    stated = _stated_crs(columns, path)
+    crs = _choose_crs(
+        crs, stated, columns, from_location=location is not None, table=table, xy=(x, y), path=path
+    )
     resolved = coords.resolve_crs(crs)
     if not isinstance(resolved, pyproj.CRS) or resolved.is_geographic:
         _check_degrees(x, y, path)
     layer = gpd.GeoDataFrame(
-        table.drop(columns=[lon, lat]),
+        table.drop(columns=columns),
         geometry=gpd.points_from_xy(x, y),
         crs=None,
     )
-    return layer, WGS84 if crs is None else crs
+    return layer, crs
 
 
 def _check_degrees(x: np.ndarray, y: np.ndarray, path: Path) -> None:
@@ -238,13 +462,56 @@ def _assign_crs(layer: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoData
     return layer
 
 
+_ID_NAMES: Final = ("id", "fid", "uid", "objectid", "编号")
+_FEATURE_NAMES: Final = ("name", "名称")
+
+
+def _feature_label(layer: gpd.GeoDataFrame, position: int) -> str:
+    """A feature as people find it in the file: ``"feature 3 (zone_id 'X03')"``.
+
+    Features are counted from 1 in file order; the first column that looks
+    like an identifier (``id``, ``fid``, ``uid``, ``objectid``, a name ending in
+    ``_id`` or ``编号``) or, failing that, a name (``name``, ``名称``) is shown
+    with its value.
+    """
+    columns = [c for c in layer.columns if c != layer.geometry.name]
+    keys = [_normalise(c) for c in columns]
+    ranked = [i for i, k in enumerate(keys) if k in _ID_NAMES or k.endswith(("_id", "编号"))]
+    ranked += [i for i, k in enumerate(keys) if k in _FEATURE_NAMES or k.startswith("name")]
+    text = f"feature {position + 1}"
+    for i in ranked:
+        value = layer[columns[i]].iloc[position]
+        if not pd.isna(value):
+            return f"{text} ({columns[i]} {_py(value)!r})"
+    return text
+
+
+def _check_finite(layer: gpd.GeoDataFrame, path: Path) -> None:
+    """Fail on NaN or infinite coordinates, naming the first feature that has one."""
+    xy, owner = shapely.get_coordinates(layer.geometry.values, return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    features = np.unique(owner[bad])
+    point = tuple(float(v) for v in xy[first])
+    raise CoordinateError(
+        f"{path.name}: {len(features)} feature(s) have coordinates that are not finite numbers, "
+        f"the first {_feature_label(layer, int(owner[first]))} with the point {point!r}. Fix "
+        "those coordinates (look for NaN, Infinity or empty values in the file) or remove "
+        "the features."
+    )
+
+
 def _check_geometries(layer: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    _check_finite(layer, path)
     missing = layer.geometry.isna() | layer.geometry.is_empty
     if missing.any():
+        which = [_feature_label(layer, int(i)) for i in np.flatnonzero(missing.to_numpy())[:5]]
+        more = ", ..." if len(which) < int(missing.sum()) else ""
         warnings.warn(
-            f"{path.name}: {int(missing.sum())} feature(s) without geometry (rows "
-            f"{list(np.flatnonzero(missing.to_numpy())[:5])!r}) were skipped; add coordinates to "
-            "keep them.",
+            f"{path.name}: {int(missing.sum())} feature(s) without geometry "
+            f"({', '.join(which)}{more}) were skipped; add coordinates to keep them.",
             GeoplanWarning,
             stacklevel=3,
         )
@@ -269,7 +536,8 @@ def _check_geometries(layer: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         reasons = shapely.is_valid_reason(layer.geometry.values[invalid.to_numpy()])
         warnings.warn(
             f"{path.name}: {int(invalid.sum())} invalid geometry(ies) repaired with make_valid "
-            f"(first: row {int(np.flatnonzero(invalid.to_numpy())[0])}, {reasons[0]!r}). Check the "
+            f"(first: {_feature_label(layer, int(np.flatnonzero(invalid.to_numpy())[0]))}, "
+            f"{reasons[0]!r}). Check the "
             "repaired shapes, or fix them in a GIS.",
             GeoplanWarning,
             stacklevel=3,
@@ -297,7 +565,9 @@ def check_bounds(
     name : str
         The layer's name, for the message.
     label_column : str, optional
-        Column whose values identify features in the message.
+        Column whose values identify features in the message (by default
+        features are named by their number and an id-like column, see
+        ``_feature_label``).
 
     Returns
     -------
@@ -311,14 +581,14 @@ def check_bounds(
     if count:
         example_row = int(np.flatnonzero(outside)[0])
         label = (
-            layer[label_column].iloc[example_row]
+            repr(_py(layer[label_column].iloc[example_row]))
             if label_column in layer.columns
-            else f"row {example_row}"
+            else _feature_label(layer, example_row)
         )
         example = reps.iloc[example_row]
         warnings.warn(
             f"{count} feature(s) of {name} lie outside the study area "
-            f"{[round(v, 3) for v in bounds]!r}, for example {label!r} at "
+            f"{[round(v, 3) for v in bounds]!r}, for example {label} at "
             f"({example.x:.5f}, {example.y:.5f}). Check their coordinates and CRS "
             "(GCJ-02 data read as WGS-84 sit ~500 m off; swapped lat/lon land far away).",
             GeoplanWarning,
@@ -356,12 +626,23 @@ def read_layer(
         GeoJSON, GeoPackage, Shapefile, FlatGeobuf, KML, GeoParquet, or a
         CSV/TSV/Excel table with longitude/latitude columns (detected by
         name: ``lon``/``lng``/``longitude``/``x``/``经度`` and
-        ``lat``/``latitude``/``y``/``纬度``, or names starting with them).
+        ``lat``/``latitude``/``y``/``纬度``, names starting with them, or
+        them with words naming a coordinate system, see
+        :func:`find_coordinate_columns`) or, failing those, one ``location``
+        column of ``"lng,lat"`` text as Amap's web APIs return.
     crs : object, optional
         The CRS the coordinates are in when the file does not say, or to
         override it: an EPSG code, PROJ string, ``"gcj02"`` (Amap/Gaode) or
-        ``"bd09"`` (Baidu).  Tables default to WGS-84 (or GCJ-02/BD-09 when
-        the longitude column's name says so, e.g. ``lon_gcj02``).
+        ``"bd09"`` (Baidu).  For tables without it: the system the
+        coordinate columns' names state (``lon_gcj02``, ``gcj_lng``,
+        ``bd09_lat``, ``lng_wgs84``, ``高德经度`` ...; names stating two
+        different systems are an error); else GCJ-02 for a ``location`` column
+        (with a warning); else WGS-84, with a warning that the data may be
+        GCJ-02/BD-09 when every point lies in China's bounding box and the
+        table looks like an Amap or Baidu export (their POI fields with
+        Chinese text, or amap/gaode/高德/baidu/百度 in the file or a column
+        name).  When ``crs=`` contradicts the columns' names it is used, with
+        a warning.
     layer : str or int, optional
         The layer of a multi-layer file such as a GeoPackage.
     lon, lat : str, optional

@@ -33,7 +33,7 @@ from geoplan.criteria import nearest_target
 from geoplan.distance import DistanceMetric, StraightLine
 from geoplan.scoring import Criterion, contrib_column, evaluate, score_column, value_column
 from geoplan.study import Study
-from geoplan.weights import critic_weights, entropy_weights, normalize_weights
+from geoplan.weights import _py, critic_weights, entropy_weights, normalize_weights
 
 __all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
 
@@ -461,6 +461,11 @@ def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
         progress=progress,
     )
     ranked.attrs["geoplan"]["study"] = study.title
+    # The column naming the sites (generated grid cells are named by site_id).
+    id_column = study.id_columns.get("candidates")
+    if id_column is None and "candidates" not in study.layers:
+        id_column = "site_id"
+    ranked.attrs["geoplan"]["id_column"] = id_column
     return ranked
 
 
@@ -519,7 +524,8 @@ def explain_site(ranked: pd.DataFrame, site: object) -> pd.DataFrame:
     if row is None:
         examples = ranked["name"].head(3).tolist() if "name" in ranked.columns else []
         raise CriterionError(
-            f"No site {site!r} in the ranking; give a site_id, a name (e.g. {examples!r}) or a rank."
+            f"No site {_py(site)!r} in the ranking; give a site_id, a name (e.g. {examples!r}) "
+            "or a rank."
         )
     meta = ranked.attrs.get("geoplan", {}).get("criteria") or _criteria_from_columns(ranked)
     total = float(sum(row[m["contrib_column"]] for m in meta))

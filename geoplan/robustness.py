@@ -10,8 +10,13 @@ table (the map popups show the sentence).  One criterion at a time -- weight
 sweeps and the smallest weight change that changes the first site -- is in
 :mod:`geoplan.sensitivity`.
 
-Only *eligible* sites are ranked, criteria with weight 0 stay at 0, ranks are
-1 = best and ties go by site order (see :mod:`geoplan._weightings`).
+Only *eligible* sites are ranked, criteria with weight 0 stay at 0 and ranks
+are 1 = best.  Tied sites are treated alike, never by their order in the table
+(see :mod:`geoplan._weightings`): in each weighting they share the best of
+their places for the rank statistics, and a shortlist place that only some of
+them can have is shared equally for ``p_top_k``.  Sites with the same score on
+every weighted criterion tie in every weighting; the ``tied_with`` column names
+them.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from geoplan._weightings import (
     _CHUNK_CELLS,
     FloatArray,
     IntArray,
+    _min_ranks,
     _positive_int,
-    _rank_order,
-    _ranks_from_order,
+    _rank_with_ties,
     _setup,
+    _shortlist_counts,
 )
+from geoplan.weights import _py
 
 __all__ = ["add_robustness", "monte_carlo_ranks", "robustness_summary"]
 
@@ -47,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+# tied_with names at most this many other sites.
+_MAX_TIED_NAMES = 10
 
 # Rank histograms hold at most this many (rank bin x site) cells (32 MB of
 # int64): exact ranks for up to 2048 eligible sites, beyond that exact ranks at
@@ -109,6 +119,22 @@ def _draws(
             sample = np.divide(sample, total, out=np.tile(w, (size, 1)), where=total > 0)
         done += size
         yield np.asarray(sample, dtype=np.float64)
+
+
+def _tied_with(values: FloatArray, labels: pd.Index) -> list[str]:
+    """Per site, the other sites with the same score on every criterion (labels, ", "-joined)."""
+    _, group, size = np.unique(values + 0.0, axis=0, return_inverse=True, return_counts=True)
+    group = np.asarray(group).ravel()
+    out = [""] * len(labels)
+    shared = np.flatnonzero(size[group] > 1)
+    names = [str(_py(label)) for label in labels]
+    for members in pd.Series(shared).groupby(group[shared]).agg(list):
+        for member in members:
+            others = [names[i] for i in members if i != member]
+            listed = ", ".join(others[:_MAX_TIED_NAMES])
+            more = len(others) - _MAX_TIED_NAMES
+            out[member] = listed + (f" and {more} more" if more > 0 else "")
+    return out
 
 
 def _bounded_map(func: Callable[[_T], _R], items: Iterable[_T], workers: int) -> Iterator[_R]:
@@ -196,8 +222,18 @@ def monte_carlo_ranks(
     pandas.DataFrame
         Indexed like ``scores``: ``p_top_k`` (share of weightings in which the
         site is in the top ``top_k``), ``median_rank``, ``rank_p05`` and
-        ``rank_p95`` (the 90 % interval), ``rank_best``, ``rank_worst`` and
-        ``baseline_rank`` (under ``weights``).  Ranks are 1-based among the
+        ``rank_p95`` (the 90 % interval), ``rank_best``, ``rank_worst``,
+        ``baseline_rank`` (under ``weights``) and ``tied_with`` (the labels of
+        the other eligible sites with the same score on every weighted
+        criterion, which tie with it in every weighting, ``", "``-joined, at
+        most 10 then "and N more"; ``""`` for none; missing for
+        ineligible sites).  In each weighting tied
+        sites share the best of their places (two sites tied for first are both
+        rank 1), and when a tie straddles the last place of the top
+        ``top_k`` its members share the places left equally (for two sites
+        tied for one place each counts half): the exact expectation of
+        breaking the tie at random, so no site is favoured for coming first in
+        ``scores``.  Ranks are 1-based among the
         eligible sites and exact for ranks up to ``attrs["rank_exact_up_to"]``
         (all ranks for up to 2048 eligible sites; the top 209 for 10 000);
         further down they come from bins that widen geometrically (about 2 %
@@ -254,15 +290,17 @@ def monte_carlo_ranks(
     offsets = bin_of_rank * m
     k = min(top_k, m)
 
-    def work(w: FloatArray) -> tuple[IntArray, IntArray]:
-        order = _rank_order(setup.values_for(w))
-        in_top = np.bincount(order[:, :k].ravel(), minlength=m)
+    def work(w: FloatArray) -> tuple[FloatArray, IntArray]:
+        order, starts = _rank_with_ties(setup.values_for(w))
+        in_top = _shortlist_counts(order, starts, k)
         # Count (rank bin, site) pairs rank by rank (transposed): the draws of one
         # rank all land in the same row of the (bin x site) histogram, in cache.
-        cells = np.add(order.T, offsets[:, None], order="C")
+        # Tied sites all count at the first place of their tie.
+        bins = offsets[:, None] if starts is None else offsets[starts].T
+        cells = np.add(order.T, bins, order="C")
         return in_top, np.bincount(cells.ravel(), minlength=n_bins * m)
 
-    top_counts = np.zeros(m, dtype=np.int64)
+    top_counts = np.zeros(m, dtype=np.float64)
     hist = np.zeros(n_bins * m, dtype=np.int64)
     chunks = _draws(rng, setup.weights, draws, chunk, float(concentration), bounds)
     for in_top, counts in _bounded_map(work, chunks, workers):
@@ -270,7 +308,7 @@ def monte_carlo_ranks(
         hist += counts
     table = hist.reshape(n_bins, m)
 
-    baseline = _ranks_from_order(_rank_order(setup.baseline_values()[None, :]))[0]
+    baseline = _min_ranks(*_rank_with_ties(setup.baseline_values()[None, :]))[0]
     cumulative = np.cumsum(table, axis=0)
     occupied = table > 0
     first_bin = np.argmax(occupied, axis=0)
@@ -287,6 +325,9 @@ def monte_carlo_ranks(
     out = pd.DataFrame(np.nan, index=setup.index.copy(), columns=list(columns), dtype="float64")
     for name, value in columns.items():
         out.iloc[setup.rows, out.columns.get_loc(name)] = value
+    tied = pd.Series(None, index=out.index, dtype=object)
+    tied.iloc[setup.rows] = _tied_with(setup.values[setup.columns], setup.labels)
+    out["tied_with"] = tied
     out.attrs = {
         "draws": draws,
         "sampling": "dirichlet" if bounds is None else "uniform",
@@ -342,8 +383,10 @@ def robustness_summary(mc: pd.DataFrame, *, top_k: int) -> pd.Series:
     -------
     pandas.Series
         E.g. ``"in the top 5 in 93% of weightings (median rank 2, 90%
-        interval 1–4)"``; ``"not eligible (not ranked)"`` for sites without
-        ranks.  Named ``"robustness"``.
+        interval 1–4)"``, followed for sites with identical scores by
+        ``"; tied in every weighting with C07 (the same scores), sharing its
+        places"``; ``"not eligible (not ranked)"`` for sites without ranks.
+        Named ``"robustness"``.
     """
     top_k = _positive_int(top_k, "top_k")
     needed = ["p_top_k", "median_rank", "rank_p05", "rank_p95"]
@@ -357,15 +400,21 @@ def robustness_summary(mc: pd.DataFrame, *, top_k: int) -> pd.Series:
             f"top_k={top_k!r} but the Monte Carlo table was computed with top_k={ran_with!r}; "
             f"pass top_k={ran_with!r} (or rerun monte_carlo_ranks)."
         )
+    tied = mc["tied_with"] if "tied_with" in mc.columns else pd.Series("", index=mc.index)
     texts = []
-    for p, median, low, high in mc[needed].itertuples(index=False):
+    for (p, median, low, high), others in zip(
+        mc[needed].itertuples(index=False), tied.fillna("").astype(str), strict=True
+    ):
         if not np.isfinite(p):
             texts.append("not eligible (not ranked)")
             continue
-        texts.append(
+        text = (
             f"in the top {top_k} in {_percent(float(p))} of weightings "
             f"(median rank {int(median)}, 90% interval {int(low)}–{int(high)})"
         )
+        if others:
+            text += f"; tied in every weighting with {others} (the same scores), sharing its places"
+        texts.append(text)
     return pd.Series(texts, index=mc.index.copy(), name="robustness", dtype=object)
 
 
@@ -385,7 +434,10 @@ def add_robustness(
     The criteria, weights and method are read from ``ranked.attrs["geoplan"]``
     (``"weights"``, ``"method"`` and, if present, ``"method_options"``), the
     0-1 scores from the ``score__<criterion>`` columns and eligibility from
-    ``eligible``; see :func:`monte_carlo_ranks` for the draws.
+    ``eligible``; see :func:`monte_carlo_ranks` for the draws.  Sites are
+    named (in ``tied_with`` and in messages) by the study's id column
+    (``attrs["geoplan"]["id_column"]``, recorded by ``rank_sites``) when the
+    table has it with unique values, else by the table's index.
 
     Parameters
     ----------
@@ -403,8 +455,9 @@ def add_robustness(
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
         A copy with the columns ``p_top_k``, ``median_rank``, ``rank_p05``,
-        ``rank_p95``, ``rank_best``, ``rank_worst`` and ``robustness`` (a
-        sentence, see :func:`robustness_summary`); the settings are stored in
+        ``rank_p95``, ``rank_best``, ``rank_worst``, ``tied_with`` and
+        ``robustness`` (a sentence, see :func:`robustness_summary`); the
+        settings are stored in
         ``attrs["geoplan"]["robustness"]``.
 
     Raises
@@ -428,10 +481,22 @@ def add_robustness(
             f"The ranked table lacks the score columns {missing!r}; it must come from "
             "geoplan.rank_sites (with its score__<criterion> columns)."
         )
-    scores = pd.DataFrame(
-        {name: ranked[column] for name, column in columns.items()}, index=ranked.index
+    id_column = meta.get("id_column")
+    labels = (
+        pd.Index(ranked[id_column])
+        if id_column in ranked.columns
+        and ranked[id_column].notna().all()
+        and ranked[id_column].is_unique
+        else ranked.index
     )
-    eligible = ranked["eligible"].astype(bool) if "eligible" in ranked.columns else None
+    scores = pd.DataFrame(
+        {name: ranked[column].to_numpy() for name, column in columns.items()}, index=labels
+    )
+    eligible = (
+        pd.Series(ranked["eligible"].to_numpy(dtype=bool), index=labels)
+        if "eligible" in ranked.columns
+        else None
+    )
     options = dict(meta.get("method_options") or {})
     options.update(method_options or {})
     mc = monte_carlo_ranks(
@@ -450,7 +515,8 @@ def add_robustness(
     out = ranked.copy()
     out.attrs = copy.deepcopy(ranked.attrs)
     for column in ["p_top_k", "median_rank", "rank_p05", "rank_p95", "rank_best", "rank_worst"]:
-        out[column] = mc[column]
-    out["robustness"] = robustness_summary(mc, top_k=top_k)
+        out[column] = mc[column].to_numpy()
+    out["tied_with"] = mc["tied_with"].to_numpy()
+    out["robustness"] = robustness_summary(mc, top_k=top_k).to_numpy()
     out.attrs.setdefault("geoplan", {})["robustness"] = dict(mc.attrs)
     return out

@@ -8,8 +8,11 @@
   for the weighted sum, whose values are linear in each weight).
 
 Many weightings at once (Monte Carlo) are in :mod:`geoplan.robustness`.  Only
-*eligible* sites are ranked, criteria with weight 0 stay at 0, ranks are
-1 = best and ties go by site order (see :mod:`geoplan._weightings`).
+*eligible* sites are ranked, criteria with weight 0 stay at 0 and ranks are
+1 = best.  Tied sites share the best of their places, as in the ranking table
+(see :mod:`geoplan._weightings`): a shortlist includes every site tied for its
+last place, and a site tied for first is named in ``tied_for_first`` rather
+than passed over for coming later in the table.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from scipy import stats
 from geoplan._errors import WeightsError
 from geoplan._weightings import (
     FloatArray,
+    IntArray,
+    _min_ranks,
     _positive_int,
-    _rank_order,
-    _ranks_from_order,
+    _rank_with_ties,
     _Setup,
     _setup,
 )
@@ -67,6 +71,11 @@ def _sweep_criteria(setup: _Setup, criterion: str | Sequence[str] | None, who: s
             )
         positions.append(setup.criteria.index(name))
     return positions
+
+
+def _shortlist(order: IntArray, ranks: IntArray, k: int) -> IntArray:
+    """Sites ranked ``k`` or better, best first (every site tied for place ``k`` included)."""
+    return order[: int((ranks <= k).sum())]
 
 
 def weight_sweep(
@@ -110,13 +119,18 @@ def weight_sweep(
     pandas.DataFrame
         Long format, one row per criterion and weight: ``criterion``,
         ``weight``, ``is_baseline``, ``first`` (label of the first-ranked
-        site), ``top_k`` (tuple of labels, best first), ``top_k_overlap`` (how
-        many of the baseline top k are still in the top k),
+        site; of the first in ``scores`` when several tie),
+        ``tied_for_first`` (tuple of the labels of the other sites tied with
+        it for first place, empty when none), ``top_k`` (tuple of labels of
+        the sites ranked ``top_k`` or better, best first: more than
+        ``top_k`` when sites tie for the last place), ``top_k_overlap`` (how
+        many of the baseline's ``top_k`` sites are still in it),
         ``baseline_first_rank`` (rank of the baseline's first site),
-        ``baseline_top_k_worst_rank`` (worst rank among the baseline top k)
-        and ``kendall_tau`` (rank correlation of all eligible sites' values
-        with the baseline, tau-b; 1 = same order).  ``attrs`` holds the
-        baseline weights, first site and top k.
+        ``baseline_top_k_worst_rank`` (worst rank among the baseline's
+        ``top_k`` sites) and ``kendall_tau`` (rank correlation of all eligible
+        sites' values with the baseline, tau-b; 1 = same order).  Tied sites
+        share the best of their places.  ``attrs`` holds the baseline
+        weights, first site, the sites tied with it and the top k.
     """
     steps = _positive_int(steps, "steps", minimum=2)
     top_k = _positive_int(top_k, "top_k")
@@ -127,8 +141,10 @@ def weight_sweep(
     k = min(top_k, setup.n_eligible)
     w = setup.weights
     base_values = setup.baseline_values()
-    base_order = _rank_order(base_values[None, :].copy())[0]
-    base_top = base_order[:k]
+    base_order, base_starts = _rank_with_ties(base_values[None, :].copy())
+    base_ranks = _min_ranks(base_order, base_starts)[0]
+    base_order = base_order[0]
+    base_top = _shortlist(base_order, base_ranks, k)
     labels = setup.labels
     rows: list[dict[str, Any]] = []
     grid = np.linspace(0.0, 1.0, steps)
@@ -136,8 +152,8 @@ def weight_sweep(
         # the grid plus the baseline weight itself (replacing a grid point within 1e-9 of it)
         targets = np.sort(np.append(grid[np.abs(grid - w[j]) > 1e-9], w[j]))
         values = setup.values_for(_reweight(w, j, targets))
-        order = _rank_order(values.copy())
-        ranks = _ranks_from_order(order)
+        order, starts = _rank_with_ties(values.copy())
+        ranks = _min_ranks(order, starts)
         for p, t in enumerate(targets):
             with warnings.catch_warnings():  # constant values (all sites tie): tau is NaN
                 warnings.simplefilter("ignore")
@@ -152,8 +168,11 @@ def weight_sweep(
                     "weight": float(t),
                     "is_baseline": bool(t == w[j]),
                     "first": labels[order[p, 0]],
-                    "top_k": tuple(labels[order[p, :k]]),
-                    "top_k_overlap": int(np.isin(order[p, :k], base_top).sum()),
+                    "tied_for_first": tuple(labels[_shortlist(order[p], ranks[p], 1)[1:]]),
+                    "top_k": tuple(labels[_shortlist(order[p], ranks[p], k)]),
+                    "top_k_overlap": int(
+                        np.isin(base_top, _shortlist(order[p], ranks[p], k)).sum()
+                    ),
                     "baseline_first_rank": int(ranks[p, base_order[0]]),
                     "baseline_top_k_worst_rank": int(ranks[p, base_top].max()),
                     "kendall_tau": float(tau),
@@ -166,6 +185,7 @@ def weight_sweep(
         "top_k": top_k,
         "weights": {str(c): float(v) for c, v in zip(setup.criteria, w, strict=True)},
         "baseline_first": labels[base_order[0]],
+        "baseline_tied_for_first": tuple(labels[_shortlist(base_order, base_ranks, 1)[1:]]),
         "baseline_top_k": tuple(labels[base_top]),
     }
     return out
@@ -192,10 +212,10 @@ def _flip_linear(
         t = np.maximum(t, t0) if direction > 0 else np.minimum(t, t0)  # guard rounding at t0
         end = 1.0 if direction > 0 else 0.0
         inside = (t <= 1.0 + 1e-12) & (t >= -1e-12)
-        # A crossing exactly at weight 0 or 1 is only a tie there, which the earlier
-        # site wins (ties go by site order); beyond it the weight cannot go.
+        # A crossing exactly at weight 0 or 1 is only a tie there, and a tie does not
+        # take the first place from anyone; beyond it the weight cannot go.
         at_end = np.abs(t - end) <= 1e-12
-        valid = rising & inside & (~at_end | (np.arange(len(t)) < a))
+        valid = rising & inside & ~at_end
         if not valid.any():
             results.append(nan)
             continue
@@ -219,9 +239,11 @@ def _flip_numeric(
     t0 = float(w[j])
 
     def winners(targets: FloatArray) -> npt.NDArray[np.intp]:
-        return np.asarray(
-            np.argmax(setup.values_for(_reweight(w, j, targets)), axis=1), dtype=np.intp
-        )
+        """The first site at each weight: ``a`` while no site is strictly better."""
+        values = setup.values_for(_reweight(w, j, targets))
+        best = np.argmax(values, axis=1)
+        keeps = values[:, a] >= values[np.arange(len(values)), best]
+        return np.asarray(np.where(keeps, a, best), dtype=np.intp)
 
     results = []
     for end in (1.0, 0.0):
@@ -284,11 +306,16 @@ def min_weight_change_to_flip(
     -------
     pandas.DataFrame
         One row per criterion with weight > 0: ``weight`` (now), ``first``
-        (the first-ranked site now), ``up_to`` (the weight at which another
-        site takes over when increasing; NaN if none up to 1), ``up_by``
-        (``up_to - weight``), ``new_first_up``, and ``down_to``, ``down_by``
-        (``weight - down_to``, positive), ``new_first_down`` likewise
-        downwards.  At the crossing the two sites tie.
+        (the first-ranked site now), ``tied_for_first`` (tuple of the other
+        sites tied with it for first now, empty when none), ``up_to`` (the
+        weight at which another site takes over, i.e. becomes strictly
+        better, when increasing; NaN if none up to 1), ``up_by`` (``up_to -
+        weight``), ``new_first_up``, and ``down_to``, ``down_by`` (``weight -
+        down_to``, positive), ``new_first_down`` likewise downwards.  At the
+        crossing the two sites tie; a tie alone (at weight 0 or 1) takes the
+        first place from no one.  When sites tie for first, ``first`` is the
+        one that comes first in ``scores`` and a change of 0 may already let
+        one of the others lead.
     """
     grid_points = _positive_int(grid_points, "grid_points", minimum=3)
     setup = _setup(
@@ -301,8 +328,9 @@ def min_weight_change_to_flip(
     )
     which = _sweep_criteria(setup, None, "min_weight_change_to_flip")
     w = setup.weights
-    base = setup.baseline_values()
-    a = int(np.argmax(base))
+    base_order, base_starts = _rank_with_ties(setup.baseline_values()[None, :])
+    co_first = _shortlist(base_order[0], _min_ranks(base_order, base_starts)[0], 1)
+    a = int(co_first[0])
     x = setup.values[setup.columns]
     labels = setup.labels
     rows = []
@@ -318,6 +346,7 @@ def min_weight_change_to_flip(
                 "criterion": setup.criteria[j],
                 "weight": float(w[j]),
                 "first": labels[a],
+                "tied_for_first": tuple(labels[co_first[1:]]),
                 "up_to": up[0],
                 "up_by": up[0] - w[j],
                 "new_first_up": labels[up[1]] if up[1] >= 0 else None,

@@ -50,7 +50,9 @@ def normalize_weights(weights: Mapping[str, float] | pd.Series) -> pd.Series:
     ----------
     weights : mapping of str to float or pandas.Series
         Weight per criterion name, in any unit (``{"jobs": 4, "transit": 3}``
-        and ``{"jobs": 0.4, "transit": 0.3}`` are the same).  A weight of 0
+        and ``{"jobs": 0.4, "transit": 0.3}`` are the same), up to the
+        largest float (weights near ``1e308`` are scaled down by a power of
+        two before summing, which changes no result).  A weight of 0
         keeps a criterion in the table without letting it count.
 
     Returns
@@ -107,16 +109,18 @@ def normalize_weights(weights: Mapping[str, float] | pd.Series) -> pd.Series:
             + "; ".join(bad)
             + ". Weights must be finite numbers >= 0 (use 0 to switch a criterion off)."
         )
-    total = math.fsum(values)
-    if total <= 0:
+    largest = max(values)
+    if largest <= 0:
         raise WeightsError(
             f"All criterion weights are zero ({dict(zip(map(str, names), values, strict=True))!r}); "
             "give at least one criterion a positive weight."
         )
+    # Scaled by a power of two first, the sum cannot overflow (weights near 1e308)
+    # and the result is exactly that of the same weights in any other unit.
+    scaled = _scaled_columns(np.asarray(values, dtype=np.float64)[:, None])[:, 0]
+    total = math.fsum(scaled)
     index = weights.index.copy() if isinstance(weights, pd.Series) else pd.Index(names)
-    out = pd.Series(
-        np.asarray(values, dtype=float) / total, index=index, name="weight", dtype="float64"
-    )
+    out = pd.Series(scaled / total, index=index, name="weight", dtype="float64")
     if out.index.name is None:
         out.index.name = "criterion"
     return out
@@ -170,15 +174,28 @@ def _score_matrix(scores: pd.DataFrame, who: str) -> FloatArray:
         j = int(np.flatnonzero(bad.any(axis=0))[0])
         i = int(np.flatnonzero(bad[:, j])[0])
         raise CriterionError(
-            f"{who}: criterion {scores.columns[j]!r} has a missing or infinite score "
+            f"{who}: criterion {_py(scores.columns[j])!r} has a missing or infinite score "
             f"({float(values[i, j])!r} at site {_py(scores.index[i])!r}, {int(bad[:, j].sum())} site(s) in all); "
             "fill the missing scores or drop those sites first."
         )
     return values
 
 
+def _scaled_columns(values: FloatArray) -> FloatArray:
+    """Each column divided by the power of two nearest above its largest magnitude.
+
+    Entropy and CRITIC do not change when a column is multiplied by a positive
+    constant; scaling by a power of two is exact, and keeps sums and spreads of
+    values near 1e308 from overflowing.
+    """
+    largest = np.abs(values).max(axis=0)
+    exponents = np.frexp(np.where(largest > 0, largest, 1.0))[1]
+    return np.asarray(np.ldexp(values, -exponents), dtype=np.float64)
+
+
 def _constant_columns(values: FloatArray, columns: pd.Index, who: str) -> npt.NDArray[np.bool_]:
-    spread = values.max(axis=0) - values.min(axis=0)
+    with np.errstate(over="ignore"):  # a spread beyond the largest float is no constant
+        spread = values.max(axis=0) - values.min(axis=0)
     scale = np.maximum(np.abs(values).max(axis=0), 1.0)
     constant: npt.NDArray[np.bool_] = np.asarray(spread <= 1e-12 * scale, dtype=bool)
     if constant.all():
@@ -248,10 +265,11 @@ def entropy_weights(scores: pd.DataFrame) -> pd.Series:
     if (values < 0).any():
         j = int(np.flatnonzero((values < 0).any(axis=0))[0])
         raise CriterionError(
-            f"entropy_weights: criterion {scores.columns[j]!r} has negative scores "
+            f"entropy_weights: criterion {_py(scores.columns[j])!r} has negative scores "
             f"(min {float(values[:, j].min())!r}); entropy weights need scores >= 0 (rescale to 0-1)."
         )
     constant = _constant_columns(values, scores.columns, "entropy_weights")
+    values = _scaled_columns(values)
     m = values.shape[0]
     totals = values.sum(axis=0)
     safe_totals = np.where(totals > 0, totals, 1.0)
@@ -302,6 +320,7 @@ def critic_weights(scores: pd.DataFrame) -> pd.Series:
     """
     values = _score_matrix(scores, "critic_weights")
     constant = _constant_columns(values, scores.columns, "critic_weights")
+    values = _scaled_columns(values)
     varying = ~constant
     x = values[:, varying]
     low, high = x.min(axis=0), x.max(axis=0)

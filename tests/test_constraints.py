@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from shapely.geometry import Point
 
+import geoplan as gp
+from geoplan._errors import CriterionError
 from geoplan.constraints import Constraint, check_constraints
 
 CRS = "EPSG:4549"
@@ -83,3 +89,54 @@ def test_fixed_min_distance() -> None:
     reasons = check_constraints(_sites(), constraints, _layers(), name_columns={"parks": "name"})
     assert reasons["d"].startswith("100 m from park 'Lab park'")
     assert reasons["e"] == ""
+
+
+@pytest.mark.parametrize("kind", ["min_value", "max_value"])
+def test_only_finite_values_pass_a_value_constraint(kind: str) -> None:
+    sites = _sites()
+    sites["capacity"] = pd.Series([500.0, np.inf, -np.inf, np.nan, 100.0], index=sites.index)
+    sites["text"] = pd.Series([500, "1e999", "many", None, 100], index=sites.index, dtype=object)
+    limit = 200.0 if kind == "min_value" else 300.0
+    reasons = check_constraints(sites, [Constraint(kind, column="capacity", limit=limit)], {})
+    assert reasons["b"] == "capacity inf is not a finite number"
+    assert reasons["c"] == "capacity -inf is not a finite number"
+    assert reasons["d"] == "capacity is missing"
+    assert (reasons[["a", "e"]] == "").sum() == 1  # the finite values follow the limit
+    reasons = check_constraints(sites, [Constraint(kind, column="text", limit=limit)], {})
+    assert reasons["b"] == "text '1e999' is not a finite number"
+    assert reasons["c"] == "text 'many' is not a finite number"
+    assert reasons["d"] == "text is missing"
+
+
+def test_a_capacity_of_1e999_in_a_study_is_not_eligible(
+    tmp_path: Path, sample_study_path: Path
+) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study_path.parent, folder)
+    table = folder / "candidates.csv"
+    text = table.read_text(encoding="utf-8")
+    assert ",Xinbei,900,3.4," in text
+    table.write_text(text.replace(",Xinbei,900,3.4,", ",Xinbei,1e999,3.4,", 1), encoding="utf-8")
+    ranked = gp.rank_sites(gp.load_study(folder / "study.toml")).set_index("site_id")
+    assert not ranked.loc["C02", "eligible"]
+    assert ranked.loc["C02", "reason"] == "capacity inf is not a finite number"
+
+
+@pytest.mark.parametrize("bad", [np.inf, -5.0, "far"])
+def test_a_protection_distance_must_be_a_finite_number(bad: object) -> None:
+    layers = _layers()
+    layers["parks"]["health_buffer_m"] = pd.Series([bad, 100.0], dtype=object)
+    constraint = Constraint("min_distance", layer="parks", column="health_buffer_m", label="park")
+    with pytest.raises(CriterionError) as info:
+        check_constraints(_sites(), [constraint], layers, name_columns={"parks": "name"})
+    message = str(info.value)
+    assert "'health_buffer_m'" in message and "park 'Steelworks'" in message
+    assert repr(bad) in message and "finite number of metres >= 0" in message
+
+
+def test_an_empty_protection_distance_is_none() -> None:
+    layers = _layers()
+    layers["parks"]["health_buffer_m"] = [np.nan, 100.0]
+    constraint = Constraint("min_distance", layer="parks", column="health_buffer_m", label="park")
+    reasons = check_constraints(_sites(), [constraint], layers, name_columns={"parks": "name"})
+    assert reasons["b"] == ""  # 500 m from the Steelworks, which has no protection distance

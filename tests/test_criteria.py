@@ -144,3 +144,16 @@ def test_sum_within_bad_column(sites: gpd.GeoDataFrame, stations: gpd.GeoDataFra
 def test_empty_targets_give_inf(sites: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> None:
     assert np.isinf(gp.nearest_distance(sites, stations.iloc[:0])).all()
     assert (gp.count_within(sites, stations.iloc[:0], radius_m=10) == 0).all()
+
+
+@pytest.mark.parametrize("bad", [np.inf, -3.0, np.nan, "many"])
+def test_sum_within_amounts_must_be_finite_and_name_the_feature(
+    sites: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, bad: object
+) -> None:
+    parks = parks.assign(park_id=["P01", "P02", "P03"])
+    parks["jobs"] = pd.Series([50_000, bad, 8_000], dtype=object)
+    with pytest.raises(gp.CriterionError) as info:
+        gp.sum_within(sites, parks, column="jobs", radius_m=3000)
+    message = str(info.value)
+    assert "'jobs' must hold finite numbers >= 0" in message
+    assert "feature 2 (park_id 'P02')" in message and repr(bad) in message

@@ -119,6 +119,8 @@ def test_explain_site(ranked: gpd.GeoDataFrame) -> None:
     assert gp.explain_site(ranked, 1).attrs["summary"].startswith("#1 of ")
     with pytest.raises(gp.CriterionError, match="No site 'C99'"):
         gp.explain_site(ranked, "C99")
+    with pytest.raises(gp.CriterionError, match=r"^No site 99 in the ranking"):
+        gp.explain_site(ranked, np.int64(99))
 
 
 def test_explain_site_from_a_file(ranked: gpd.GeoDataFrame, tmp_path: Path) -> None:

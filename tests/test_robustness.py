@@ -8,6 +8,9 @@ assertions here (see the report for the measured speed).
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,9 +19,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from geoplan import mcda
+from geoplan import load_study, mcda, rank_sites
 from geoplan._errors import CriterionError, WeightsError
-from geoplan._weightings import _rank_order
+from geoplan._weightings import _min_ranks, _rank_order, _rank_with_ties, _shortlist_counts
 from geoplan.robustness import (
     _quantile_ranks,
     _rank_bins,
@@ -312,6 +315,7 @@ def test_monte_carlo_attrs_record_the_settings() -> None:
         "rank_best",
         "rank_worst",
         "baseline_rank",
+        "tied_with",
     ]
 
 
@@ -462,3 +466,158 @@ def test_add_robustness_needs_weights_and_scores() -> None:
     table = _ranked_table().drop(columns="score__parks")
     with pytest.raises(CriterionError, match=r"lacks the score columns \['score__parks'\]"):
         add_robustness(table, draws=10)
+
+
+# ---------------------------------------------------------------------------
+# Ties: no site is favoured for coming first in the table
+# ---------------------------------------------------------------------------
+
+
+def _brute_force_with_ties(values: np.ndarray, k: int) -> pd.DataFrame:
+    """Per draw, every order of the sites consistent with their values is equally
+    likely (ties broken uniformly at random), enumerated; ranks are competition
+    ranks (tied sites share the best place)."""
+    draws, m = values.shape
+    rounded = np.round(values, 12)
+    in_top = np.zeros(m)
+    for row in rounded:
+        orders = [p for p in itertools.permutations(range(m)) if (np.diff(row[list(p)]) <= 0).all()]
+        for p in orders:
+            in_top[list(p[:k])] += 1 / len(orders)
+    ranks = np.vstack([stats.rankdata(-row, method="min") for row in rounded])
+    return pd.DataFrame(
+        {
+            "p_top_k": in_top / draws,
+            "median_rank": np.quantile(ranks, 0.5, axis=0, method="inverted_cdf"),
+            "rank_p05": np.quantile(ranks, 0.05, axis=0, method="inverted_cdf"),
+            "rank_p95": np.quantile(ranks, 0.95, axis=0, method="inverted_cdf"),
+            "rank_best": ranks.min(axis=0),
+            "rank_worst": ranks.max(axis=0),
+        }
+    ).astype(float)
+
+
+# A and B are identical, D and E score nothing: ties in every draw at every cut.
+TIED = pd.DataFrame(
+    {"c0": [0.9, 0.9, 0.3, 0.0, 0.0, 0.5], "c1": [0.2, 0.2, 0.8, 0.0, 0.0, 0.5]},
+    index=list("ABCDEF"),
+)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_ties_match_brute_force_over_every_tie_break(k: int) -> None:
+    w = np.array([0.5, 0.5])
+    mc = monte_carlo_ranks(TIED, _weights(w), draws=120, concentration=4, seed=3, top_k=k)
+    values = np.random.default_rng(3).dirichlet(4 * w, size=120) @ TIED.to_numpy().T
+    expected = _brute_force_with_ties(values, k)
+    pd.testing.assert_frame_equal(
+        mc[expected.columns].reset_index(drop=True), expected, check_names=False
+    )
+    assert mc.loc["A"].drop("tied_with").equals(mc.loc["B"].drop("tied_with"))
+    assert mc.loc["D"].drop("tied_with").equals(mc.loc["E"].drop("tied_with"))
+
+
+def test_two_identical_sites_share_one_top_place_at_the_exact_probability() -> None:
+    """A and B are identical and compete with C for first place.  With two criteria
+    the Dirichlet weight w0 is Beta(c w0, c w1), and A (= B) beats C exactly when
+    w0 > 0.5, so P(first) = P(w0 > 0.5) / 2 for A and for B."""
+    scores = pd.DataFrame({"c0": [0.8, 0.8, 0.2], "c1": [0.2, 0.2, 0.8]}, index=list("ABC"))
+    w, c, draws = np.array([0.55, 0.45]), 20.0, 4000
+    mc = monte_carlo_ranks(scores, _weights(w), draws=draws, concentration=c, seed=5, top_k=1)
+    beats = stats.beta(c * w[0], c * w[1]).sf(0.5)
+    tolerance = 4 * np.sqrt(beats * (1 - beats) / draws) / 2  # 4 binomial standard errors
+    assert mc.loc["A", "p_top_k"] == mc.loc["B", "p_top_k"]
+    assert mc.loc["A", "p_top_k"] == pytest.approx(beats / 2, abs=tolerance)
+    assert mc.loc["C", "p_top_k"] == pytest.approx(1 - beats, abs=2 * tolerance)
+    assert mc["p_top_k"].sum() == pytest.approx(1.0)
+    assert mc.loc["A", "baseline_rank"] == mc.loc["B", "baseline_rank"] == 1
+    assert mc.loc["C", "baseline_rank"] == 3
+    assert mc["tied_with"].tolist() == ["B", "A", ""]
+
+
+@pytest.mark.parametrize(
+    ("method", "options"),
+    [("weighted_sum", {}), ("topsis", {}), ("vikor", {"v": 0.5}), ("owa", {"optimism": 0.3})],
+)
+def test_identical_sites_get_identical_statistics_whatever_their_order(
+    method: str, options: dict[str, float]
+) -> None:
+    rng = np.random.default_rng(17)
+    x = rng.random((30, 3))
+    x[[4, 11, 25]] = x[19]  # four identical sites, the last of them first in the table
+    x[[2, 7]] = 0.0
+    scores = _frame(x)
+    w = _weights(np.array([0.5, 0.3, 0.2]))
+    mc = monte_carlo_ranks(scores, w, draws=300, seed=2, top_k=5, method=method, **options)
+    stats_columns = [c for c in mc.columns if c != "tied_with"]
+    group = mc.loc[["s4", "s11", "s19", "s25"], stats_columns]
+    assert (group.nunique() == 1).all(), group
+    assert mc.loc["s2", stats_columns].equals(mc.loc["s7", stats_columns])
+    assert mc.loc["s4", "tied_with"] == "s11, s19, s25"
+    assert mc.loc["s7", "tied_with"] == "s2"
+    assert mc["p_top_k"].sum() == pytest.approx(5.0)
+    # Reversing the table changes nothing but the order of the rows.
+    flipped = monte_carlo_ranks(
+        scores.iloc[::-1], w, draws=300, seed=2, top_k=5, method=method, **options
+    )
+    pd.testing.assert_frame_equal(
+        flipped.loc[mc.index, stats_columns], mc[stats_columns], check_exact=False, rtol=1e-12
+    )
+
+
+def test_tie_rounding_cannot_split_values_equal_up_to_the_last_bits() -> None:
+    values = np.full((1, 3), 0.7)
+    values[0, 1] = np.nextafter(0.7, 1.0)
+    values[0, 2] = 0.1
+    order, starts = _rank_with_ties(values.copy())
+    assert starts is not None and starts.tolist() == [[0, 0, 2]]
+    assert _shortlist_counts(order, starts, 1).tolist() == [0.5, 0.5, 0.0]
+    assert _min_ranks(order, starts).tolist() == [[1, 1, 3]]
+    assert _rank_with_ties(np.array([[0.7, 0.6, 0.1]]))[1] is None
+
+
+def test_long_tie_lists_are_cut() -> None:
+    scores = pd.DataFrame({"c0": [0.0] * 14 + [1.0], "c1": [0.0] * 14 + [1.0]})
+    mc = monte_carlo_ranks(scores, {"c0": 1, "c1": 1}, draws=10, seed=1, top_k=3)
+    assert mc.loc[0, "tied_with"] == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 3 more"
+    assert mc.loc[14, "tied_with"] == ""
+    np.testing.assert_allclose(mc["p_top_k"], [2 / 14] * 14 + [1.0])
+
+
+def test_the_summary_names_the_tied_sites() -> None:
+    mc = monte_carlo_ranks(TIED, {"c0": 1, "c1": 1}, draws=50, seed=1, top_k=1)
+    out = robustness_summary(mc, top_k=1)
+    assert out["A"].endswith(
+        "; tied in every weighting with B (the same scores), sharing its places"
+    )
+    assert "tied" not in out["C"]
+
+
+def test_add_robustness_names_sites_by_the_id_column() -> None:
+    table = _ranked_table().sample(frac=1.0, random_state=3)  # index no longer 0..n
+    table["site_id"] = [f"C{i:02d}" for i in range(len(table))]
+    table.attrs["geoplan"] = {**table.attrs["geoplan"], "id_column": "site_id"}
+    first, second = table.index[:2]
+    for column in ["score__jobs", "score__transit", "score__parks"]:
+        table.loc[second, column] = table.loc[first, column]
+    table.loc[[first, second], "eligible"] = True
+    out = add_robustness(table, draws=100, top_k=3)
+    assert out.loc[first, "tied_with"] == "C01" and out.loc[second, "tied_with"] == "C00"
+    assert "tied in every weighting with C01" in out.loc[first, "robustness"]
+    table.loc[table.index[2], ["eligible", "score__parks"]] = [True, np.nan]
+    with pytest.raises(CriterionError, match=r"lack a score.*\['C02'\]"):
+        add_robustness(table, draws=10)
+
+
+def test_rank_sites_records_the_id_column_that_add_robustness_names_sites_by(
+    sample_study_path: Path,
+) -> None:
+    ranked = rank_sites(load_study(sample_study_path))
+    assert ranked.attrs["geoplan"]["id_column"] == "site_id"
+    by_id = ranked.set_index("site_id")
+    twin = by_id.index[by_id["eligible"]][3]
+    for column in [c for c in ranked.columns if c.startswith("score__")]:
+        ranked.loc[ranked["site_id"] == twin, column] = by_id.loc["C01", column]
+    out = add_robustness(ranked, draws=200, top_k=5).set_index("site_id")
+    assert out.loc["C01", "tied_with"] == twin and out.loc[twin, "tied_with"] == "C01"
+    assert out.loc["C01", "p_top_k"] == out.loc[twin, "p_top_k"]

@@ -40,6 +40,7 @@ def test_weight_sweep_table() -> None:
         "weight",
         "is_baseline",
         "first",
+        "tied_for_first",
         "top_k",
         "top_k_overlap",
         "baseline_first_rank",
@@ -202,3 +203,49 @@ def test_min_weight_change_with_one_eligible_site() -> None:
     out = min_weight_change_to_flip(SCORES, WEIGHTS, eligible=[False, True, False])
     assert out["up_to"].isna().all() and out["down_to"].isna().all()
     assert (out["first"] == "b").all()
+
+
+# ---------------------------------------------------------------------------
+# Ties: no site is favoured for coming first in the table
+# ---------------------------------------------------------------------------
+
+
+def test_weight_sweep_names_sites_tied_for_first_and_keeps_ties_on_the_shortlist() -> None:
+    """B and A are identical (B first in the table); C and D score nothing."""
+    x = pd.DataFrame(
+        {"c0": [0.9, 0.9, 0.0, 0.0, 0.4], "c1": [0.6, 0.6, 0.0, 0.0, 0.5]},
+        index=["B", "A", "C", "D", "E"],
+    )
+    sweep = weight_sweep(x, {"c0": 0.5, "c1": 0.5}, steps=5, top_k=4)
+    assert (sweep["first"] == "B").all()
+    assert (sweep["tied_for_first"] == ("A",)).all()
+    # The fourth place is shared by C and D: both are on the shortlist.
+    assert (sweep["top_k"] == ("B", "A", "E", "C", "D")).all()
+    assert (sweep["top_k_overlap"] == 5).all()
+    assert (sweep["baseline_first_rank"] == 1).all()
+    assert (sweep["baseline_top_k_worst_rank"] == 4).all()
+    assert sweep.attrs["baseline_tied_for_first"] == ("A",)
+    reordered = weight_sweep(x.iloc[[1, 0, 2, 3, 4]], {"c0": 0.5, "c1": 0.5}, steps=5, top_k=4)
+    assert (reordered["first"] == "A").all() and (reordered["tied_for_first"] == ("B",)).all()
+
+
+def test_a_tie_at_the_end_of_the_range_takes_the_first_place_from_no_one() -> None:
+    """P leads Q (0.75 to 0.25); at weight 1 on c0 both score 0.5: a tie, not a
+    takeover, although Q comes first in the table."""
+    x = pd.DataFrame({"c0": [0.5, 0.5], "c1": [0.0, 1.0]}, index=["Q", "P"])
+    out = min_weight_change_to_flip(x, {"c0": 0.5, "c1": 0.5})
+    assert out.loc["c0", "first"] == "P"
+    assert np.isnan(out.loc["c0", "up_to"]) and out.loc["c0", "new_first_up"] is None
+    setup = _setup(
+        x, {"c0": 0.5, "c1": 0.5}, method="weighted_sum", options={}, eligible=None, who="t"
+    )
+    (t_up, who_up), _ = _flip_numeric(setup, 0, 1, 101)
+    assert np.isnan(t_up) and who_up == -1
+
+
+def test_min_weight_change_names_sites_tied_for_first() -> None:
+    x = pd.DataFrame({"c0": [0.2, 0.9, 0.9], "c1": [0.9, 0.5, 0.5]}, index=["C", "B", "A"])
+    out = min_weight_change_to_flip(x, {"c0": 0.6, "c1": 0.4})
+    assert (out["first"] == "B").all() and (out["tied_for_first"] == ("A",)).all()
+    # A never overtakes its twin; C does when c1 weighs enough.
+    assert out.loc["c1", "new_first_up"] == "C" and out.loc["c0", "new_first_down"] == "C"

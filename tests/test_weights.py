@@ -7,13 +7,23 @@ Everything else is checked against an exact or independent computation.
 
 from __future__ import annotations
 
+import math
+import shutil
+import sys
+import warnings
+from fractions import Fraction
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import geoplan as gp
 from geoplan._errors import CriterionError, GeoplanWarning, WeightsError
+from geoplan.cli import main
+from geoplan.mcda import aggregate
 from geoplan.weights import critic_weights, entropy_weights, normalize_weights
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,6 +96,61 @@ def test_normalize_weights_lists_every_bad_weight_and_duplicates() -> None:
         normalize_weights(pd.Series([1.0, 2.0], index=["jobs", "jobs"]))
     with pytest.raises(WeightsError, match="mapping or pandas Series"):
         normalize_weights([0.5, 0.5])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("power", [0, 100, 1000, 1020])
+def test_normalize_weights_near_the_largest_float_are_the_same_weights_scaled(
+    power: int,
+) -> None:
+    """Weights up to 1.8e308 normalise exactly as the same weights in a smaller unit."""
+    base = {"jobs": 3.0, "transit": 10.0, "parks": 0.0, "schools": 7.5}
+    huge = {name: math.ldexp(value, power) for name, value in base.items()}
+    assert normalize_weights(huge).to_dict() == normalize_weights(base).to_dict()
+
+
+def test_normalize_weights_whose_sum_overflows_match_exact_fractions() -> None:
+    values = [1e308, 1e308, 3e307, sys.float_info.max, 5e-324, 0.0]
+    names = [f"c{i}" for i in range(len(values))]
+    out = normalize_weights(dict(zip(names, values, strict=True)))
+    total = sum(Fraction(v) for v in values)
+    exact = [float(Fraction(v) / total) for v in values]
+    assert out.tolist() == pytest.approx(exact, rel=1e-15, abs=0)
+    assert normalize_weights({"a": 1e308, "b": 1e308}).tolist() == [0.5, 0.5]
+
+
+def test_huge_weights_rank_like_ordinary_ones() -> None:
+    scores = pd.DataFrame(
+        {"jobs": [0.9, 0.4, 0.1], "transit": [0.2, 0.8, 0.5]}, index=["A", "B", "C"]
+    )
+    for method in ("weighted_sum", "topsis", "vikor", "owa"):
+        ordinary = aggregate(scores, {"jobs": 1.0, "transit": 1.0}, method=method)
+        huge = aggregate(scores, {"jobs": 1e308, "transit": 1e308}, method=method)
+        pd.testing.assert_series_equal(huge, ordinary)
+
+
+def test_a_study_with_weights_near_1e308_ranks_as_with_the_same_weights_scaled(
+    tmp_path: Path, sample_study_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study_path.parent, folder)
+    path = folder / "study.toml"
+    text = path.read_text(encoding="utf-8")
+    # The sample weights 0.35, 0.30, 0.20, 0.15, each times 5e308 (their sum overflows).
+    for old, new in [
+        ("0.35", "1.75e308"),
+        ("0.30", "1.5e308"),
+        ("0.20", "1e308"),
+        ("0.15", "7.5e307"),
+    ]:
+        assert f"weight = {old}\n" in text
+        text = text.replace(f"weight = {old}\n", f"weight = {new}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    huge = gp.rank_sites(gp.load_study(path))
+    ordinary = gp.rank_sites(gp.load_study(sample_study_path))
+    assert huge["site_id"].tolist() == ordinary["site_id"].tolist()
+    np.testing.assert_allclose(huge["score"], ordinary["score"], rtol=1e-12)
+    code = main(["-q", "rank", str(path), "--out", str(tmp_path / "ranked.csv")])
+    assert code == 0, capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------
@@ -213,3 +278,28 @@ def test_objective_weights_do_not_modify_input() -> None:
     entropy_weights(x)
     critic_weights(x)
     pd.testing.assert_frame_equal(x, before)
+
+
+def test_objective_weight_errors_show_plain_labels() -> None:
+    scores = pd.DataFrame([[0.2, np.inf], [0.4, 0.5]], columns=pd.Index([10, 11]))
+    with pytest.raises(CriterionError) as info:
+        entropy_weights(scores)
+    assert "criterion 11 has a missing or infinite score (inf at site 0" in str(info.value)
+    with pytest.raises(CriterionError, match=r"criterion 11 has negative scores \(min -0.5\)"):
+        entropy_weights(pd.DataFrame([[0.2, -0.5], [0.4, 0.5]], columns=pd.Index([10, 11])))
+
+
+@pytest.mark.parametrize(
+    ("method", "low"),
+    [(entropy_weights, 0.0), (critic_weights, 0.0), (critic_weights, -1.0)],
+)
+def test_objective_weights_of_scores_near_the_largest_float_are_exact(method, low) -> None:  # type: ignore[no-untyped-def]
+    """Entropy and CRITIC do not change when a column is scaled: not even to ~1.7e308,
+    where column sums (entropy) and spreads (CRITIC) would overflow."""
+    scores = pd.DataFrame({"a": [0.9, 0.4, 0.1], "b": [0.2, 0.8, 0.5], "c": [0.3, 0.3, 0.6]})
+    scores["a"] = low + (1 - low) * scores["a"]  # for CRITIC also negative values
+    huge = scores.assign(a=np.ldexp(scores["a"], 1024), b=np.ldexp(scores["b"], 1024))
+    assert np.isfinite(huge.to_numpy()).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_series_equal(method(huge), method(scores))
