@@ -28,6 +28,7 @@ from geoplan import __version__
 from geoplan import basemaps as _basemaps
 from geoplan._errors import CoordinateError, GeoplanError
 from geoplan.coords import wgs84_to_gcj02
+from geoplan.weights import normalize_weights
 
 logger = logging.getLogger("geoplan.maps")
 
@@ -169,7 +170,7 @@ def _to_wgs84(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
         ):
             return frame.set_crs("EPSG:4326")
         raise CoordinateError(
-            f"The {what} layer has no CRS and its coordinates {tuple(bounds)!r} are not "
+            f"The {what} layer has no CRS and its coordinates {tuple(float(b) for b in bounds)!r} are not "
             "longitude/latitude; set its CRS (e.g. frame.set_crs('EPSG:4549')) first."
         )
     return frame if frame.crs.equals("EPSG:4326") else frame.to_crs("EPSG:4326")
@@ -242,7 +243,10 @@ def _study_criteria_meta(study: Any, known: Mapping[str, Any]) -> dict[str, dict
         str(getattr(c, "name", "")): float(getattr(c, "weight", float("nan")))
         for c in study_criteria
     }
-    total_weight = sum(w for w in raw_weights.values() if math.isfinite(w) and w > 0)
+    try:  # exact for any magnitude (weights near 1e308 overflow a plain sum)
+        weights = normalize_weights(pd.Series(raw_weights, dtype="float64")).to_dict()
+    except GeoplanError:
+        weights = {}
     meta: dict[str, dict[str, Any]] = {}
     for c in study_criteria:
         name = str(getattr(c, "name", ""))
@@ -251,12 +255,12 @@ def _study_criteria_meta(study: Any, known: Mapping[str, Any]) -> dict[str, dict
         unit = str(getattr(c, "value_unit", None) or getattr(c, "unit", "") or "")
         decay = getattr(c, "decay", "")
         describe = getattr(decay, "describe", None)
-        weight = raw_weights.get(name, float("nan"))
+        weight = weights.get(name, float("nan"))
         meta[name] = {
             "label": getattr(c, "title", None) or getattr(c, "label", None) or name,
             "label_zh": getattr(c, "label_zh", "") or "",
             "unit": unit,
-            "weight": weight / total_weight if total_weight else weight,
+            "weight": weight,
             "decay": describe(unit) if callable(describe) else str(decay or ""),
         }
     return meta

@@ -296,7 +296,10 @@ def _warn_outside_area(study: Study) -> None:
     for name, layer in study.layers.items():
         if name != "area":
             layers.check_bounds(
-                layer, box, name=f"layer {name!r}", label_column=study.name_columns.get(name)
+                layer,
+                box,
+                name=f"layer {name!r}",
+                label_column=study.id_columns.get(name) or study.name_columns.get(name),
             )
 
 

@@ -631,3 +631,15 @@ def test_the_same_map_renders_to_the_same_html(ranked, layers):
     second = map_html(make_map(ranked, basemap="none", **layers))
     assert first == second
     assert "map_00000001" in first
+
+
+def test_study_weights_near_the_largest_float_show_as_shares() -> None:
+    """Weights of 1e308 are normalised exactly (a plain sum overflowed to inf: every weight 0%)."""
+    from geoplan._map_data import _study_criteria_meta
+
+    criteria = [
+        types.SimpleNamespace(name=name, weight=1e308, title=name, label_zh="", unit="m")
+        for name in ("a", "b")
+    ]
+    meta = _study_criteria_meta(types.SimpleNamespace(criteria=criteria), {})
+    assert meta["a"]["weight"] == meta["b"]["weight"] == 0.5
