@@ -78,7 +78,7 @@ def make_inputs(path: Path, mode: str, folder: Path, n_sites: int, seed: int = 0
     import pyproj
     import shapely
 
-    from geoplan.network import load_network
+    from geoplan.streets.network import load_network
 
     net = load_network(path, mode=mode)
     rng = np.random.default_rng(seed)
@@ -186,8 +186,8 @@ def tool_geoplan(
     import geopandas as gpd
     import shapely
 
-    from geoplan.network import load_network
-    from geoplan.routing import NetworkMetric
+    from geoplan.streets.network import load_network
+    from geoplan.streets.routing import NetworkMetric
 
     clock = Clock()
     net = load_network(path, mode=mode)
@@ -227,7 +227,7 @@ def tool_floor(
     from scipy.sparse import csgraph
     from scipy.spatial import cKDTree
 
-    from geoplan.network import load_network
+    from geoplan.streets.network import load_network
 
     clock = Clock()
     net = load_network(path, mode=mode)
@@ -425,9 +425,9 @@ def tool_grid(
     import geopandas as gpd
     import shapely
 
-    from geoplan.network import network_from_streets
-    from geoplan.osm import OsmStreets
-    from geoplan.routing import NetworkMetric
+    from geoplan.streets.network import network_from_streets
+    from geoplan.streets.osm import OsmStreets
+    from geoplan.streets.routing import NetworkMetric
 
     side = 1000
     clock = Clock()
@@ -490,12 +490,18 @@ def tool_grid(
 
 
 IMPORTS = {
-    "geoplan": ["geopandas", "shapely", "geoplan.network", "geoplan.routing"],
-    "floor": ["pyproj", "shapely", "scipy.sparse.csgraph", "scipy.spatial", "geoplan.network"],
+    "geoplan": ["geopandas", "shapely", "geoplan.streets.network", "geoplan.streets.routing"],
+    "floor": [
+        "pyproj",
+        "shapely",
+        "scipy.sparse.csgraph",
+        "scipy.spatial",
+        "geoplan.streets.network",
+    ],
     "pandana": ["geopandas", "shapely", "pyrosm", "pandana"],
     "networkx": ["networkx", "osmnx", "pyproj", "pyrosm"],
     "naive": ["networkx", "osmnx", "pyproj", "pyrosm"],
-    "grid": ["geopandas", "shapely", "geoplan.network", "geoplan.routing"],
+    "grid": ["geopandas", "shapely", "geoplan.streets.network", "geoplan.streets.routing"],
 }
 """What each tool imports: timed on its own, not part of its total."""
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 import geoplan as gp
-from geoplan import datasets
+from geoplan.io import datasets
 
 
 def _best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

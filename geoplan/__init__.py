@@ -5,16 +5,17 @@
 >>> ranked = gp.rank_sites(study)                         # doctest: +SKIP
 >>> gp.explain_site(ranked, 1)                            # doctest: +SKIP
 
-Modules by concept: :mod:`~geoplan.layers` (reading layers), :mod:`~geoplan.coords`
-(coordinate systems, GCJ-02/BD-09), :mod:`~geoplan.distance` and
-:mod:`~geoplan.network` (distance engines), :mod:`~geoplan.criteria` (what is
-measured), :mod:`~geoplan.decay` (raw values to 0-1 scores),
-:mod:`~geoplan.constraints`, :mod:`~geoplan.scoring`, :mod:`~geoplan.weights`,
-:mod:`~geoplan.pairwise`, :mod:`~geoplan.ahp`, :mod:`~geoplan.mcda`,
-:mod:`~geoplan.robustness` and :mod:`~geoplan.sensitivity` (decision methods),
-:mod:`~geoplan.ranking`, :mod:`~geoplan.study` (study files),
-:mod:`~geoplan.maps` (interactive maps), :mod:`~geoplan.outputs` (safe writing)
-and :mod:`~geoplan.cli`.
+Subpackages by the stage of the pipeline a study flows through (imports point down):
+
+- :mod:`geoplan.io`: reading layers, coordinate systems (GCJ-02/BD-09), safe outputs;
+- :mod:`geoplan.measure`: distances, criteria, decays, constraints, candidate grids;
+- :mod:`geoplan.streets`: OpenStreetMap networks, snapping, routing, isochrones;
+- :mod:`geoplan.decide`: pairwise judgements, AHP, weights, MCDA, robustness, sensitivity;
+- :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
+- :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
+
+with :mod:`geoplan.cli` on top.  Everything a user needs is here, flat: ``gp.read_layer``,
+``gp.rank_sites``, ``gp.make_map`` ...
 """
 
 from __future__ import annotations
@@ -50,52 +51,52 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # `import geoplan` stays quick and heavy optional parts (maps, networks) load
 # only when needed.
 _LAZY: dict[str, str] = {
-    "read_layer": "layers",
-    "check_bounds": "layers",
-    "write_layer": "outputs",
-    "load_study": "study",
-    "study_from_dict": "study",
-    "Study": "study",
-    "rank_sites": "ranking",
-    "score_sites": "ranking",
-    "explain_site": "ranking",
-    "study_sites": "ranking",
-    "grid_sites": "candidates",
-    "Criterion": "scoring",
-    "Constraint": "constraints",
-    "make_decay": "decay",
-    "Decay": "decay",
-    "nearest_distance": "criteria",
-    "nearest_target": "criteria",
-    "count_within": "criteria",
-    "sum_within": "criteria",
-    "StraightLine": "distance",
-    "wgs84_to_gcj02": "coords",
-    "gcj02_to_wgs84": "coords",
-    "wgs84_to_bd09": "coords",
-    "bd09_to_wgs84": "coords",
-    "gcj02_to_bd09": "coords",
-    "bd09_to_gcj02": "coords",
-    "resolve_crs": "coords",
-    "normalize_weights": "weights",
-    "ahp_weights": "ahp",
-    "group_ahp": "ahp",
-    "entropy_weights": "weights",
-    "critic_weights": "weights",
-    "aggregate": "mcda",
-    "topsis": "mcda",
-    "vikor": "mcda",
-    "owa": "mcda",
-    "monte_carlo_ranks": "robustness",
-    "weight_sweep": "sensitivity",
-    "min_weight_change_to_flip": "sensitivity",
-    "robustness_summary": "robustness",
-    "load_network": "network",
-    "NetworkMetric": "routing",
-    "isochrones": "isochrone",
-    "make_map": "maps",
-    "save_map": "maps",
-    "save_png": "snapshot",
+    "read_layer": "io.layers",
+    "check_bounds": "io.layers",
+    "write_layer": "io.outputs",
+    "load_study": "study.files",
+    "study_from_dict": "study.files",
+    "Study": "study.files",
+    "rank_sites": "study.ranking",
+    "score_sites": "study.ranking",
+    "explain_site": "study.ranking",
+    "study_sites": "study.ranking",
+    "grid_sites": "measure.candidates",
+    "Criterion": "measure.scoring",
+    "Constraint": "measure.constraints",
+    "make_decay": "measure.decay",
+    "Decay": "measure.decay",
+    "nearest_distance": "measure.criteria",
+    "nearest_target": "measure.criteria",
+    "count_within": "measure.criteria",
+    "sum_within": "measure.criteria",
+    "StraightLine": "measure.distance",
+    "wgs84_to_gcj02": "io.coords",
+    "gcj02_to_wgs84": "io.coords",
+    "wgs84_to_bd09": "io.coords",
+    "bd09_to_wgs84": "io.coords",
+    "gcj02_to_bd09": "io.coords",
+    "bd09_to_gcj02": "io.coords",
+    "resolve_crs": "io.coords",
+    "normalize_weights": "decide.weights",
+    "ahp_weights": "decide.ahp",
+    "group_ahp": "decide.ahp",
+    "entropy_weights": "decide.weights",
+    "critic_weights": "decide.weights",
+    "aggregate": "decide.mcda",
+    "topsis": "decide.mcda",
+    "vikor": "decide.mcda",
+    "owa": "decide.mcda",
+    "monte_carlo_ranks": "decide.robustness",
+    "weight_sweep": "decide.sensitivity",
+    "min_weight_change_to_flip": "decide.sensitivity",
+    "robustness_summary": "decide.robustness",
+    "load_network": "streets.network",
+    "NetworkMetric": "streets.routing",
+    "isochrones": "streets.isochrone",
+    "make_map": "maps.build",
+    "save_map": "maps.build",
+    "save_png": "maps.snapshot",
 }
 
 __all__ = [
@@ -124,7 +125,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'geoplan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"geoplan.{module}"), name)
+    value = getattr(importlib.import_module(f"geoplan.{module}"), name)  # e.g. geoplan.io.layers
     globals()[name] = value
     return value
 

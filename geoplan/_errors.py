@@ -10,6 +10,7 @@ with ``!r``, and how to fix it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 class GeoplanError(Exception):
@@ -93,3 +94,14 @@ class StudyError(GeoplanError, ValueError):
             listed = "; ".join(f"({i}) {p}" for i, p in enumerate(self.problems, 1))
             message = f"{len(self.problems)} study problems{where}: {listed}"
         super().__init__(message)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the plain Python value, for messages.
+
+    Messages show ``3.0`` and ``7``, not ``np.float64(3.0)`` and ``np.int64(7)``.
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value

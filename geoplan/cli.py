@@ -20,13 +20,14 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from geoplan import __version__, datasets, outputs
+from geoplan import __version__
 from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError, WeightsError
-from geoplan._study_checks import sha256
-from geoplan.ahp import ahp_weights, group_ahp
-from geoplan.layers import read_layer
-from geoplan.ranking import rank_sites
-from geoplan.study import Study, load_study
+from geoplan.decide.ahp import ahp_weights, group_ahp
+from geoplan.io import datasets, outputs
+from geoplan.io.layers import read_layer
+from geoplan.study._checks import sha256
+from geoplan.study.files import Study, load_study
+from geoplan.study.ranking import rank_sites
 
 logger = logging.getLogger("geoplan")
 
@@ -145,7 +146,7 @@ def _stage_result(
 def _stage_map(out: outputs.OutputSet, page: str, path: Path, png: Path | None) -> None:
     html = out.write_text(page, path)
     if png is not None:
-        from geoplan import snapshot
+        from geoplan.maps import snapshot
 
         out.write(png, lambda temp: snapshot.save_png(html, temp, force=True))
 
@@ -248,7 +249,7 @@ def rank(
     _check_outputs(_study_sidecar(out), the_map, force=force)
     ranked = rank_sites(study, progress=not ctx.obj["quiet"])
     if draws:
-        from geoplan.robustness import add_robustness
+        from geoplan.decide.robustness import add_robustness
 
         ranked = add_robustness(ranked, draws=draws, top_k=top or study.top)
     page = None
@@ -299,7 +300,7 @@ def map_command(
     context layers, labels and [map] options when it is there.
     """
     if png is not None:
-        from geoplan import snapshot
+        from geoplan.maps import snapshot
 
         snapshot.check_png_path(png)
     _check_outputs(out, png, force=force)

@@ -1,4 +1,4 @@
-"""Tests of geoplan.ahp and geoplan.pairwise: AHP (single and group) and reading judgements.
+"""Tests of geoplan.decide.ahp and geoplan.decide.pairwise: AHP (single and group) and reading judgements.
 
 Where a number comes from a publication the test docstring says which, and
 whether it was checked against the publication's text or a transcription of it.
@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geoplan._errors import ConsistencyError, GeoplanWarning, WeightsError
-from geoplan.ahp import SAATY_RANDOM_INDEX, ahp_weights, group_ahp
-from geoplan.pairwise import pairwise_matrix
+from geoplan.decide.ahp import SAATY_RANDOM_INDEX, ahp_weights, group_ahp
+from geoplan.decide.pairwise import pairwise_matrix
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

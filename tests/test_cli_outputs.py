@@ -21,9 +21,9 @@ import pytest
 from test_cli import _main
 
 import geoplan as gp
-from geoplan import outputs
-from geoplan._study_checks import sha256
 from geoplan.cli import main
+from geoplan.io import outputs
+from geoplan.study._checks import sha256
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "changzhou"

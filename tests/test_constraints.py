@@ -14,7 +14,7 @@ from shapely.geometry import Point
 
 import geoplan as gp
 from geoplan._errors import CriterionError
-from geoplan.constraints import Constraint, check_constraints
+from geoplan.measure.constraints import Constraint, check_constraints
 
 CRS = "EPSG:4549"
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import geoplan as gp
-from geoplan import coords
+from geoplan.io import coords
 
 CHINA_LON = st.floats(min_value=73.7, max_value=134.7)
 CHINA_LAT = st.floats(min_value=18.2, max_value=53.5)

@@ -15,7 +15,7 @@ from shapely.geometry import Point, Polygon
 
 import geoplan as gp
 from geoplan.cli import main
-from geoplan.layers import find_coordinate_columns
+from geoplan.io.layers import find_coordinate_columns
 
 CZ = [(119.95, 31.78), (119.97, 31.80), (119.99, 31.70)]
 

@@ -32,9 +32,9 @@ import shapely
 from click.testing import CliRunner
 from test_maps import SAMPLE, synthetic_ranked
 
-from geoplan._map_page import DATA_ELEMENT_ID
 from geoplan.cli import cli
-from geoplan.maps import make_map, map_html, save_map
+from geoplan.maps._page import DATA_ELEMENT_ID
+from geoplan.maps.build import make_map, map_html, save_map
 
 
 def payloads(sentinel: Path) -> dict[str, str]:
@@ -186,8 +186,8 @@ def sentinel(tmp_path: Path) -> Path:
 
 
 def test_api_map_of_a_hostile_study(tmp_path: Path, sentinel: Path) -> None:
-    from geoplan.ranking import rank_sites
-    from geoplan.study import load_study
+    from geoplan.study.files import load_study
+    from geoplan.study.ranking import rank_sites
 
     p = payloads(sentinel)
     study = load_study(hostile_study(tmp_path / "study", p))
@@ -270,7 +270,7 @@ def test_tianditu_key_and_title_are_data(tmp_path: Path, sentinel: Path) -> None
 
 def test_the_figure_compiles_no_page_data(tmp_path: Path, sentinel: Path) -> None:
     """The structural guarantee: every value geoplan's elements show is in the data document."""
-    from geoplan._map_page import GeoplanFigure, PageDataMixin
+    from geoplan.maps._page import GeoplanFigure, PageDataMixin
 
     ranked = synthetic_ranked(evil=False)
     m = make_map(ranked, basemap="none")
@@ -301,8 +301,8 @@ def _walk(element: Any) -> list[Any]:
 def test_hostile_text_shows_literally_in_the_browser(tmp_path: Path, sentinel: Path) -> None:
     from test_maps_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser
 
-    from geoplan.ranking import rank_sites
-    from geoplan.study import load_study
+    from geoplan.study.files import load_study
+    from geoplan.study.ranking import rank_sites
 
     sync_playwright = _need_browser()
     p = payloads(sentinel)

@@ -23,10 +23,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoplan import basemaps, maps, offline
+from geoplan import maps
 from geoplan._errors import GeoplanError, OfflineAssetError, OutputExistsError, OutputWriteError
-from geoplan._map_page import js_json as _js_json
-from geoplan.maps import make_map, map_html, save_map
+from geoplan.maps import _elements, basemaps, offline
+from geoplan.maps._page import js_json as _js_json
+from geoplan.maps.build import make_map, map_html, save_map
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "changzhou"
@@ -162,8 +163,8 @@ def sample_layers() -> dict[str, gpd.GeoDataFrame]:
 def real_ranked() -> tuple[gpd.GeoDataFrame, Any]:
     """rank_sites on the Changzhou sample study; skip while the engine is unavailable."""
     try:
-        from geoplan.ranking import rank_sites
-        from geoplan.study import load_study
+        from geoplan.study.files import load_study
+        from geoplan.study.ranking import rank_sites
     except ImportError as exc:  # the ranking engine is being built alongside
         pytest.skip(f"ranking engine not importable yet: {exc}")
     study = load_study(SAMPLE / "study.toml")
@@ -233,7 +234,7 @@ def test_site_properties_carry_the_breakdown(ranked):
 
 def test_popups_show_robustness_when_the_table_has_it(tmp_path, ranked):
     """add_robustness's sentence reaches the eligible sites' properties; its numbers stay out."""
-    from geoplan.robustness import add_robustness
+    from geoplan.decide.robustness import add_robustness
 
     plain, _ = sites_data(make_map(ranked, basemap="none"))
     assert not any("rb" in f["properties"] for f in plain["features"])
@@ -476,7 +477,7 @@ def test_tianditu_key_is_not_stored_unless_asked(ranked, monkeypatch, caplog):
     page = map_html(make_map(ranked, basemap="tianditu", tianditu_key="explicit-456"))
     assert "explicit-456" not in page
     monkeypatch.delenv("TIANDITU_KEY")
-    with caplog.at_level(logging.WARNING, logger="geoplan.basemaps"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.maps.basemaps"):
         make_map(ranked, basemap="tianditu")
     assert "No Tianditu key" in caplog.text
 
@@ -563,7 +564,7 @@ def test_manifest_covers_what_folium_links():
     ):
         wanted += [url for _, url in plugin.default_js + plugin.default_css]
     assert sorted(wanted) == sorted(manifest)
-    readme = (REPO / "geoplan" / "_assets" / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "geoplan" / "maps" / "_assets" / "README.md").read_text(encoding="utf-8")
     for relative in manifest.values():
         assert offline._read_asset(relative), relative
         assert relative.split("/")[0] in readme
@@ -605,7 +606,9 @@ def test_vendored_assets_are_not_git_ignored():
     if git is None or not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
     files = [
-        str(p.relative_to(REPO)) for p in (REPO / "geoplan" / "_assets").rglob("*") if p.is_file()
+        str(p.relative_to(REPO))
+        for p in (REPO / "geoplan" / "maps" / "_assets").rglob("*")
+        if p.is_file()
     ]
     result = subprocess.run(
         [git, "check-ignore", *files], cwd=REPO, capture_output=True, text=True, check=False
@@ -619,7 +622,7 @@ def test_no_eligible_site_and_no_site(tmp_path):
     ranked["reason"] = "outside the study area"
     ranked["rank"] = pd.array([pd.NA] * len(ranked), dtype="Int64")
     m = make_map(ranked, basemap="none")
-    assert not [c for c in m._children.values() if isinstance(c, maps.TopLabels)]
+    assert not [c for c in m._children.values() if isinstance(c, _elements.TopLabels)]
     save_map(m, tmp_path / "none_eligible.html")
     empty = ranked.iloc[0:0]
     save_map(make_map(empty, basemap="none"), tmp_path / "empty.html")
@@ -635,7 +638,7 @@ def test_the_same_map_renders_to_the_same_html(ranked, layers):
 
 def test_study_weights_near_the_largest_float_show_as_shares() -> None:
     """Weights of 1e308 are normalised exactly (a plain sum overflowed to inf: every weight 0%)."""
-    from geoplan._map_data import _study_criteria_meta
+    from geoplan.maps._data import _study_criteria_meta
 
     criteria = [
         types.SimpleNamespace(name=name, weight=1e308, title=name, label_zh="", unit="m")

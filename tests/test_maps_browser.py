@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from test_maps import CRITERIA, EVIL, real_ranked, sample_layers, synthetic_ranked
 
-from geoplan.maps import make_map, save_map
-from geoplan.snapshot import CHROMIUM_ARGS, save_png
+from geoplan.maps.build import make_map, save_map
+from geoplan.maps.snapshot import CHROMIUM_ARGS, save_png
 
 CHROMIUM = Path(os.environ.get("GEOPLAN_CHROMIUM", "/usr/bin/chromium"))
 
@@ -117,7 +117,7 @@ def _open(browser: Any, path: Path, fragment: str = "") -> Iterator[Page]:
 
 @pytest.fixture(scope="module")
 def ranked() -> Any:
-    from geoplan.robustness import add_robustness
+    from geoplan.decide.robustness import add_robustness
 
     return add_robustness(synthetic_ranked(), draws=300, top_k=5)
 

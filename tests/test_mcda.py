@@ -1,4 +1,4 @@
-"""Tests of geoplan.mcda: weighted sum, TOPSIS, VIKOR, OWA and aggregate().
+"""Tests of geoplan.decide.mcda: weighted sum, TOPSIS, VIKOR, OWA and aggregate().
 
 Published examples are named in each docstring with where the numbers were
 taken from; pymcdm (test-only dependency) is the independent implementation
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geoplan._errors import CriterionError, WeightsError
-from geoplan.ahp import ahp_weights
-from geoplan.mcda import METHODS, aggregate, owa, topsis, topsis_table, vikor, weighted_sum
+from geoplan.decide.ahp import ahp_weights
+from geoplan.decide.mcda import METHODS, aggregate, owa, topsis, topsis_table, vikor, weighted_sum
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

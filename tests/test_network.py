@@ -18,9 +18,10 @@ import pytest
 import shapely
 
 from geoplan._errors import GeoplanWarning, LayerNotFoundError, NetworkError
-from geoplan.network import StreetNetwork, load_network, network_from_streets, to_networkx
-from geoplan.osm import parse_maxspeed, read_osm
-from geoplan.routing import NetworkMetric
+from geoplan.streets.export import to_networkx
+from geoplan.streets.network import StreetNetwork, load_network, network_from_streets
+from geoplan.streets.osm import parse_maxspeed, read_osm
+from geoplan.streets.routing import NetworkMetric
 
 pyrosm = pytest.importorskip("pyrosm")
 
@@ -317,7 +318,7 @@ def test_within_every_path_equals_networkx_reference(
     """Bounded searches joined to the sites densely or through the nodes they
     reach, in one block or one target at a time: the same exact pairs, once
     each, ordered by site then target."""
-    import geoplan.routing as routing
+    import geoplan.streets.routing as routing
 
     monkeypatch.setattr(routing, "_DENSE_SHARE", dense_share)
     monkeypatch.setattr(routing, "_DENSE_BUDGET", dense_budget)
@@ -462,7 +463,7 @@ def test_segment_grid_is_exact(
     """The grid's nearest segment is GEOS's brute-force nearest (an STR-tree of
     every segment), for points on, near and far from the streets, whatever the
     cell size, including the points handed to the fallback beyond ``max_rings``."""
-    import geoplan._segment_grid as segment_grid
+    import geoplan.streets._segment_grid as segment_grid
 
     monkeypatch.setattr(segment_grid, "_MAX_RINGS", max_rings)
     net = load_network(shanghai_osm, mode="walk")
@@ -493,8 +494,8 @@ def test_segment_grid_is_exact(
 
 
 def test_snap_points_handles_missing_and_empty_networks(shanghai_osm: Path) -> None:
-    from geoplan._segment_grid import SegmentGrid
-    from geoplan.snapping import snap_points
+    from geoplan.streets._segment_grid import SegmentGrid
+    from geoplan.streets.snapping import snap_points
 
     net = load_network(shanghai_osm, mode="walk")
     xy = near_and_far_points(net, 3_000, seed=5)
@@ -629,7 +630,7 @@ def test_unreachable_and_far_sites(shanghai_osm: Path) -> None:
 
 
 def test_isochrones_contain_exactly_the_reachable_nodes(shanghai_osm: Path) -> None:
-    from geoplan.isochrone import isochrones, reachable_pieces, travel_minutes_from
+    from geoplan.streets.isochrone import isochrones, reachable_pieces, travel_minutes_from
 
     net = load_network(shanghai_osm, mode="walk")
     points = random_sites(net, 2, seed=7, spread_m=20.0)
@@ -740,7 +741,7 @@ def test_reasons_for_sites_off_the_network(shanghai_osm: Path) -> None:
 
 
 def test_area_as_layer_and_isochrone_errors(shanghai_osm: Path) -> None:
-    from geoplan.isochrone import isochrones
+    from geoplan.streets.isochrone import isochrones
 
     full = load_network(shanghai_osm, mode="walk")
     centre = shapely.Point(float(np.median(full.lon)), float(np.median(full.lat)))
@@ -769,7 +770,7 @@ def test_engine_imports_where_numba_cannot_cache(tmp_path: Path) -> None:
         "from numba.core import caching\n"
         "caching.CacheImpl._locator_classes = []  # no cache location anywhere\n"
         "logging.basicConfig(level=logging.WARNING)\n"
-        "from geoplan._segment_grid import SegmentGrid\n"
+        "from geoplan.streets._segment_grid import SegmentGrid\n"
         "grid = SegmentGrid(np.array([0.0]), np.array([0.0]), np.array([10.0]), np.array([0.0]))\n"
         "print(grid.nearest(np.array([[5.0, 3.0]]))[2][0])\n"
     )
@@ -787,7 +788,7 @@ def test_bounded_searches_equal_scipy_dijkstra(shanghai_osm: Path) -> None:
     from scipy import sparse
     from scipy.sparse import csgraph
 
-    from geoplan._kernels import bounded_searches
+    from geoplan.streets._kernels import bounded_searches
 
     net = load_network(shanghai_osm, mode="drive")
     base = net.graph("m", reverse=True).tocoo()
@@ -813,7 +814,7 @@ def test_points_in_regions_equals_brute_force() -> None:
     comparison finds, ordered by point then region: boxes of every size (a
     line's zero width, one covering everything, many tiny), points on borders
     and NaN points."""
-    from geoplan._regions import points_in_regions
+    from geoplan.streets._regions import points_in_regions
 
     rng = np.random.default_rng(5)
     lo = rng.uniform(0, 10_000, (300, 2))
@@ -856,8 +857,8 @@ def test_segment_stretches_equal_geos_intersection() -> None:
     intersection gives: discs, a concave star, a polygon with a hole, a
     multipolygon; segments crossing, inside, outside, along an edge (sharing its
     vertices), through a vertex and touching one."""
-    from geoplan._regions import segment_stretches
-    from geoplan.snapping import _ring_edges
+    from geoplan.streets._regions import segment_stretches
+    from geoplan.streets.snapping import _ring_edges
 
     rng = np.random.default_rng(11)
     angle = np.linspace(0, 2 * np.pi, 11)[:-1]

@@ -25,9 +25,10 @@ import pyproj
 import pytest
 import shapely
 
-from geoplan.network import StreetNetwork, great_circle_m, load_network
-from geoplan.osm import read_osm
-from geoplan.routing import NetworkMetric
+from geoplan.io.coords import great_circle_m
+from geoplan.streets.network import StreetNetwork, load_network
+from geoplan.streets.osm import read_osm
+from geoplan.streets.routing import NetworkMetric
 
 LON0, LAT0 = 13.40, 52.52  # outside China: the hand-made streets are plain OSM
 M_LON = 1 / (111_320 * math.cos(math.radians(LAT0)))  # degrees per metre (near enough)

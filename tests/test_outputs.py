@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import Point
 
 import geoplan as gp
-from geoplan import outputs
+from geoplan.io import outputs
 
 
 def _layer() -> gpd.GeoDataFrame:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from geoplan._errors import NetworkError
-from geoplan._pbf import HighwayWays, read_pbf_highways
-from geoplan.osm import _stream_highways, read_osm
+from geoplan.streets._pbf import HighwayWays, read_pbf_highways
+from geoplan.streets.osm import _stream_highways, read_osm
 
 SHARED_OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 
@@ -19,10 +19,10 @@ SHARED_OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 def passes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every test twice: reading small files once (every node kept) and, as for
     files over ONE_PASS_BYTES, twice (only the streets' nodes kept)."""
-    import geoplan._pbf
+    import geoplan.streets._pbf
 
     if request.param == "two passes":
-        monkeypatch.setattr(geoplan._pbf, "ONE_PASS_BYTES", -1)
+        monkeypatch.setattr(geoplan.streets._pbf, "ONE_PASS_BYTES", -1)
     return str(request.param)
 
 

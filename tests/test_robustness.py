@@ -1,4 +1,4 @@
-"""Tests of geoplan.robustness (Monte Carlo ranks, summaries) and its ranking machinery.
+"""Tests of geoplan.decide.robustness (Monte Carlo ranks, summaries) and its ranking machinery.
 
 The vectorised Monte Carlo is checked against a brute-force loop over the same
 draws (ranks by scipy.stats.rankdata, quantiles by numpy's inverted-CDF
@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from geoplan import load_study, mcda, rank_sites
+from geoplan import load_study, rank_sites
 from geoplan._errors import CriterionError, WeightsError
-from geoplan._weightings import _min_ranks, _rank_order, _rank_with_ties, _shortlist_counts
-from geoplan.robustness import (
+from geoplan.decide import mcda
+from geoplan.decide._weightings import _min_ranks, _rank_order, _rank_with_ties, _shortlist_counts
+from geoplan.decide.robustness import (
     _quantile_ranks,
     _rank_bins,
     add_robustness,

@@ -1,4 +1,4 @@
-"""Tests of geoplan.sensitivity: one-at-a-time weight sweeps and flip points.
+"""Tests of geoplan.decide.sensitivity: one-at-a-time weight sweeps and flip points.
 
 Sweeps are checked against weighted sums computed by hand, flip points against
 fine grids and plain formulas, and the exact (weighted-sum) flip points against
@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from test_robustness import SCORES, WEIGHTS, _frame, _weights
 
-from geoplan import mcda
 from geoplan._errors import WeightsError
-from geoplan._weightings import _setup
-from geoplan.sensitivity import (
+from geoplan.decide import mcda
+from geoplan.decide._weightings import _setup
+from geoplan.decide.sensitivity import (
     _flip_linear,
     _flip_numeric,
     min_weight_change_to_flip,

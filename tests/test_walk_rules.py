@@ -18,11 +18,11 @@ import pytest
 import shapely
 
 from geoplan._errors import NetworkError, StudyError
-from geoplan._walk_rules import CHINA_OUTLINE, in_china
-from geoplan.network import load_network
-from geoplan.osm import read_osm
-from geoplan.routing import NetworkMetric
-from geoplan.study import study_from_dict
+from geoplan.streets._walk_rules import CHINA_OUTLINE, in_china
+from geoplan.streets.network import load_network
+from geoplan.streets.osm import read_osm
+from geoplan.streets.routing import NetworkMetric
+from geoplan.study.files import study_from_dict
 
 CHANGZHOU = (119.97, 31.81)
 BERLIN = (13.40, 52.52)
@@ -136,7 +136,7 @@ def test_shanghai_expressways_and_tunnels_carry_no_pedestrians(
 ) -> None:
     path = shared_data / "shanghai_jingan_drive.osm"
     names, tagged = structure_ways(path)
-    with caplog.at_level(logging.INFO, logger="geoplan.osm"):
+    with caplog.at_level(logging.INFO, logger="geoplan.streets.osm"):
         china = load_network(path, mode="walk")  # "auto": Shanghai is in China
     assert "is in China, so walk_rules='china'" in caplog.text
     assert "walk_rules='china': 91 ways (19.4 km) of elevated roads" in caplog.text

@@ -1,4 +1,4 @@
-"""Tests of geoplan.weights: plain weights, entropy and CRITIC (AHP is in test_ahp.py).
+"""Tests of geoplan.decide.weights: plain weights, entropy and CRITIC (AHP is in test_ahp.py).
 
 Where a number comes from a publication the test docstring says which, and
 whether it was checked against the publication's text or a transcription of it.
@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 import geoplan as gp
 from geoplan._errors import CriterionError, GeoplanWarning, WeightsError
 from geoplan.cli import main
-from geoplan.mcda import aggregate
-from geoplan.weights import critic_weights, entropy_weights, normalize_weights
+from geoplan.decide.mcda import aggregate
+from geoplan.decide.weights import critic_weights, entropy_weights, normalize_weights
 
 FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,0 +1,452 @@
+"""Context layers of a planning map: metro stations, parks, exclusions, facilities...
+
+Private to :mod:`geoplan.maps.build`.  Each layer is drawn as a
+:class:`~geoplan.maps._elements.FeatureLayer` whose style, tooltip and popup
+are computed here, with every value HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import branca.colormap as bcm
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.maps._data import (
+    _MAX_ATTRIBUTES,
+    _NAME_COLUMNS,
+    _attr_label,
+    _display_geometry,
+    _esc,
+    _feature_name,
+    _fmt_number,
+    _geometry_json,
+    _is_missing,
+    _plain,
+    _swatch,
+)
+from geoplan.maps._elements import FeatureLayer, RingsLayer
+from geoplan.maps._options import _context_layers, _study_name_column
+
+logger = logging.getLogger(__name__)
+
+#: Changzhou Metro: Line 1 blue, Line 2 orange-red (override with ``[map] line_colors``).
+DEFAULT_LINE_COLORS: Final = {"1": "#1f5fae", "2": "#e0542e"}
+_EXTRA_LINE_COLORS: Final = ("#2e7d32", "#8e24aa", "#f9a825", "#00838f", "#6d4c41", "#c2185b")
+_OTHER_LINE_COLOR: Final = "#546e7a"
+_FACILITY_COLORS: Final = (
+    "#d81b60",
+    "#00acc1",
+    "#8e24aa",
+    "#6d4c41",
+    "#fdd835",
+    "#c0ca33",
+    "#00897b",
+)
+_COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$")
+
+
+Style = Callable[[Mapping[str, Any]], dict[str, Any]]
+Tooltip = Callable[[Mapping[str, Any], str], str]
+Label = Callable[[int, gpd.GeoDataFrame], str]
+
+
+# --------------------------------------------------------------------------------------
+# One context layer
+# --------------------------------------------------------------------------------------
+
+
+def _popup_table(title: str, row: Mapping[str, Any], columns: Iterable[str]) -> str:
+    rows = "".join(
+        f"<tr><th>{_esc(_attr_label(c))}</th><td>{_esc(_fmt_number(row[c]))}</td></tr>"
+        for c in columns
+    )
+    return f'<div class="gp-pop-h">{_esc(title)}</div><table class="gp-kv">{rows}</table>'
+
+
+def _add_feature_layer(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    *,
+    what: str,
+    shift: bool,
+    name_column: str | None,
+    style: Style,
+    tooltip: Tooltip,
+    pane: str,
+    label: Label,
+    popup_columns: Sequence[str] | None = None,
+    interactive: bool = True,
+) -> np.ndarray:
+    """Draw a layer's display copy as a :class:`FeatureLayer`; return its geometries.
+
+    ``label`` names the layer in the layer control from the number of features
+    drawn and the display copy; popups list ``popup_columns`` (default: the
+    attributes but the names).
+    """
+    shown, geoms = _display_geometry(frame, to_gcj02=shift, what=what)
+    geometry_name = shown.geometry.name
+    columns = [c for c in shown.columns if c != geometry_name]
+    if popup_columns is None:
+        popup_columns = [c for c in columns if c not in _NAME_COLUMNS and c != name_column][
+            :_MAX_ATTRIBUTES
+        ]
+    features = []
+    for i, row in enumerate(shown[columns].to_dict("records")):
+        title = _feature_name(row, name_column, f"{what} {i + 1}")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _geometry_json(geoms[i]),
+                "properties": {
+                    "_s": style(row),
+                    "_t": tooltip(row, title),
+                    "_p": _popup_table(title, row, popup_columns) if popup_columns else "",
+                },
+            }
+        )
+    name = label(len(features), shown)
+    FeatureLayer(features, name=name, pane=pane, interactive=interactive).add_to(m)
+    return geoms
+
+
+# --------------------------------------------------------------------------------------
+# Metro stations and their rings
+# --------------------------------------------------------------------------------------
+
+
+def _station_lines(value: object) -> list[str]:
+    if _is_missing(value):
+        return []
+    text = str(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        text = str(int(float(value)))
+    return [part.strip() for part in re.split(r"[;,/、|\s]+", text) if part.strip()]
+
+
+def _lines_in(stations: pd.DataFrame) -> list[str]:
+    """The metro lines the stations serve, in order of first appearance."""
+    found: list[str] = []
+    if "lines" in stations.columns:
+        for value in stations["lines"]:
+            found += [line for line in _station_lines(value) if line not in found]
+    return found
+
+
+def _line_colors(stations: gpd.GeoDataFrame, given: Mapping[str, str]) -> dict[str, str]:
+    colors = dict(DEFAULT_LINE_COLORS)
+    for line, color in dict(given).items():
+        if _COLOR.match(str(color).strip()):
+            colors[str(line)] = str(color).strip()
+        else:
+            logger.warning(
+                "line_colors: %r for line %r is not a colour such as '#1f5fae'; using the default",
+                color,
+                line,
+            )
+    extra = iter(_EXTRA_LINE_COLORS)
+    for line in _lines_in(stations):
+        if line not in colors:
+            colors[line] = next(extra, _OTHER_LINE_COLOR)
+    return colors
+
+
+def _line_label(line: str) -> str:
+    return f"{line}号线 Line {line}" if line.isdigit() else f"{line}"
+
+
+def _add_stations(
+    m: folium.Map,
+    stations: gpd.GeoDataFrame,
+    *,
+    name_column: str | None,
+    shift: bool,
+    rings: Sequence[float],
+    line_colors: Mapping[str, str],
+) -> None:
+    colors = _line_colors(stations, line_colors)
+
+    def line_key(line: str) -> str:
+        return _swatch(colors.get(line, _OTHER_LINE_COLOR)) + _esc(_line_label(line))
+
+    def style(row: Mapping[str, Any]) -> dict[str, Any]:
+        lines = _station_lines(row.get("lines"))
+        if len(lines) > 1:  # interchange
+            return {
+                "radius": 6,
+                "color": "#263238",
+                "weight": 3,
+                "fillColor": "#ffffff",
+                "fillOpacity": 1,
+            }
+        fill = colors.get(lines[0], _OTHER_LINE_COLOR) if lines else _OTHER_LINE_COLOR
+        return {
+            "radius": 5,
+            "color": "#ffffff",
+            "weight": 1.5,
+            "fillColor": fill,
+            "fillOpacity": 1,
+        }
+
+    def tooltip(row: Mapping[str, Any], name: str) -> str:
+        lines = _station_lines(row.get("lines"))
+        text = f"<b>{_esc(name)}</b>"
+        if lines:
+            text += "<br>" + " · ".join(line_key(x) for x in lines)
+        return text
+
+    def label(n: int, shown: gpd.GeoDataFrame) -> str:
+        used = sorted(
+            _lines_in(shown), key=lambda x: (not x.isdigit(), int(x) if x.isdigit() else 0, x)
+        )
+        keys = " ".join(line_key(x) for x in used)
+        return f"地铁站 Metro stations ({n})" + (f" {keys}" if keys else "")
+
+    geoms = _add_feature_layer(
+        m,
+        stations,
+        what="stations",
+        shift=shift,
+        name_column=name_column,
+        style=style,
+        tooltip=tooltip,
+        pane="gpPoints",
+        label=label,
+    )
+    if rings:
+        centers = shapely.centroid(geoms)
+        points = [[round(float(p.y), 6), round(float(p.x), 6)] for p in centers]
+        ring_text = "/".join(f"{r:g}" for r in sorted(rings))
+        RingsLayer(
+            points, rings, name=f"站点 {ring_text} m 范围 Station areas {ring_text} m"
+        ).add_to(m)
+
+
+# --------------------------------------------------------------------------------------
+# Parks, exclusions, facilities, isochrones, study area
+# --------------------------------------------------------------------------------------
+
+
+def _add_parks(
+    m: folium.Map, parks: gpd.GeoDataFrame, *, name_column: str | None, shift: bool
+) -> None:
+    jobs_max = (
+        float(pd.to_numeric(parks["jobs"], errors="coerce").max())
+        if "jobs" in parks.columns
+        else float("nan")
+    )
+
+    def style(row: Mapping[str, Any]) -> dict[str, Any]:
+        jobs = _plain(row.get("jobs"))
+        radius = 6.0
+        if isinstance(jobs, int | float) and jobs > 0 and math.isfinite(jobs_max) and jobs_max:
+            radius = 5 + 13 * math.sqrt(float(jobs) / jobs_max)
+        return {
+            "radius": radius,
+            "color": "#5e35b1",
+            "weight": 1.5,
+            "opacity": 0.9,
+            "fillColor": "#9575cd",
+            "fillOpacity": 0.22,
+        }
+
+    def tooltip(row: Mapping[str, Any], name: str) -> str:
+        text = f"<b>{_esc(name)}</b>"
+        if "jobs" in row and not _is_missing(row["jobs"]):
+            text += f"<br>就业岗位 Jobs: {_esc(_fmt_number(row['jobs']))}"
+        return text
+
+    _add_feature_layer(
+        m,
+        parks,
+        what="parks",
+        shift=shift,
+        name_column=name_column,
+        style=style,
+        tooltip=tooltip,
+        pane="gpAreas",
+        label=lambda n, _: f"{_swatch('#9575cd', True)}产业园区 Industrial parks ({n})",
+    )
+
+
+def _exclusion_style(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "radius": 6,
+        "color": "#c62828",
+        "weight": 1.5,
+        "dashArray": "6 4",
+        "fillColor": "#e53935",
+        "fillOpacity": 0.18,
+    }
+
+
+def _exclusion_tooltip(row: Mapping[str, Any], name: str) -> str:
+    text = f"<b>{_esc(name)}</b><br>禁建区 Exclusion zone"
+    for column in ("kind", "type", "reason"):
+        if column in row and not _is_missing(row[column]):
+            text += f" · {_esc(row[column])}"
+            break
+    return text
+
+
+def _add_exclusions(
+    m: folium.Map, exclusions: gpd.GeoDataFrame, *, name_column: str | None, shift: bool
+) -> None:
+    _add_feature_layer(
+        m,
+        exclusions,
+        what="exclusions",
+        shift=shift,
+        name_column=name_column,
+        style=_exclusion_style,
+        tooltip=_exclusion_tooltip,
+        pane="gpAreas",
+        label=lambda n, _: f"{_swatch('#e53935', True)}禁建区 Exclusion zones ({n})",
+    )
+
+
+def _add_facilities(
+    m: folium.Map, facilities: gpd.GeoDataFrame, *, name_column: str | None, shift: bool
+) -> None:
+    kind_col = next((c for c in ("kind", "type", "category") if c in facilities.columns), None)
+    kinds = sorted({str(v) for v in facilities[kind_col].dropna()}) if kind_col else []
+    kind_colors = {k: _FACILITY_COLORS[i % len(_FACILITY_COLORS)] for i, k in enumerate(kinds)}
+
+    def style(row: Mapping[str, Any]) -> dict[str, Any]:
+        kind = str(row.get(kind_col)) if kind_col else ""
+        return {
+            "radius": 3.5,
+            "color": "#ffffff",
+            "weight": 0.8,
+            "fillColor": kind_colors.get(kind, "#8d6e63"),
+            "fillOpacity": 0.9,
+        }
+
+    def tooltip(row: Mapping[str, Any], name: str) -> str:
+        text = f"<b>{_esc(name)}</b>"
+        if kind_col and not _is_missing(row.get(kind_col)):
+            text += f"<br>{_esc(_attr_label(kind_col))}: {_esc(row[kind_col])}"
+        return text
+
+    keys = " ".join(_swatch(kind_colors[k]) + _esc(k) for k in kinds[:8])
+    _add_feature_layer(
+        m,
+        facilities,
+        what="facilities",
+        shift=shift,
+        name_column=name_column,
+        style=style,
+        tooltip=tooltip,
+        pane="gpPoints",
+        label=lambda n, _: f"生活设施 Facilities ({n})" + (f" {keys}" if keys else ""),
+    )
+
+
+def _add_isochrones(m: folium.Map, isochrones: gpd.GeoDataFrame, *, shift: bool) -> None:
+    minutes_col = "minutes" if "minutes" in isochrones.columns else None
+    iso = isochrones
+    if minutes_col:
+        iso = isochrones.sort_values(minutes_col, ascending=False)
+    minutes = pd.to_numeric(iso[minutes_col], errors="coerce") if minutes_col else None
+    lo = float(minutes.min()) if minutes is not None else 0.0
+    hi = float(minutes.max()) if minutes is not None else 1.0
+    cmap = bcm.LinearColormap(
+        ["#fff3e0", "#ff9800", "#e65100"][::-1], vmin=lo, vmax=hi if hi > lo else lo + 1
+    )
+
+    def style(row: Mapping[str, Any]) -> dict[str, Any]:
+        value = _plain(row.get(minutes_col)) if minutes_col else None
+        color = cmap.rgb_hex_str(float(value)) if isinstance(value, int | float) else "#ff9800"
+        return {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.18}
+
+    def tooltip(row: Mapping[str, Any], name: str) -> str:
+        value = row.get(minutes_col) if minutes_col else None
+        text = (
+            f"步行 Walk {_esc(_fmt_number(value))} 分钟 min"
+            if value is not None
+            else "等时圈 Isochrone"
+        )
+        for column in ("site_name", "name_zh", "name", "site_id"):
+            if column in row and not _is_missing(row[column]):
+                return f"<b>{_esc(row[column])}</b><br>{text}"
+        return text
+
+    _add_feature_layer(
+        m,
+        iso,
+        what="isochrones",
+        shift=shift,
+        name_column=None,
+        style=style,
+        tooltip=tooltip,
+        pane="gpAreas",
+        label=lambda n, _: f"{_swatch('#ff9800', True)}步行等时圈 Walk isochrones",
+        popup_columns=[],
+    )
+
+
+def _add_area(m: folium.Map, area: gpd.GeoDataFrame, *, shift: bool) -> None:
+    _add_feature_layer(
+        m,
+        area,
+        what="area",
+        shift=shift,
+        name_column=None,
+        style=lambda row: {"color": "#455a64", "weight": 2, "dashArray": "8 6", "fill": False},
+        tooltip=lambda row, name: "",
+        pane="gpAreas",
+        label=lambda n, _: "研究范围 Study area",
+        popup_columns=[],
+        interactive=False,
+    )
+
+
+def _add_context_layers(
+    m: folium.Map,
+    study: Any,
+    given: Mapping[str, gpd.GeoDataFrame | None],
+    *,
+    isochrones: gpd.GeoDataFrame | None,
+    shift: bool,
+    rings: Sequence[float],
+    line_colors: Mapping[str, str],
+) -> None:
+    """Draw the context layers (those given, else the study's), in the layer-control order."""
+    context = _context_layers(study, given)
+    if "stations" in context:
+        _add_stations(
+            m,
+            context["stations"],
+            name_column=_study_name_column(study, "stations"),
+            shift=shift,
+            rings=rings,
+            line_colors=line_colors,
+        )
+    if "parks" in context:
+        _add_parks(m, context["parks"], name_column=_study_name_column(study, "parks"), shift=shift)
+    if "exclusions" in context:
+        _add_exclusions(
+            m,
+            context["exclusions"],
+            name_column=_study_name_column(study, "exclusions"),
+            shift=shift,
+        )
+    if "facilities" in context:
+        _add_facilities(
+            m,
+            context["facilities"],
+            name_column=_study_name_column(study, "facilities"),
+            shift=shift,
+        )
+    if isochrones is not None and len(isochrones):
+        _add_isochrones(m, isochrones, shift=shift)
+    if "area" in context:
+        _add_area(m, context["area"], shift=shift)

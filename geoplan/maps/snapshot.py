@@ -1,0 +1,281 @@
+"""PNG snapshots of planning maps, rendered by a local headless Chromium.
+
+:func:`save_png` opens a saved map (or a :class:`folium.Map`) in the system's
+Chromium through Playwright's Python API, waits until the sites are drawn and
+the basemap tiles have loaded (or failed), and writes a screenshot — for
+reports, slides and the README.
+
+It never downloads a browser: it uses ``browser=``, else the environment
+variable ``GEOPLAN_CHROMIUM``, else ``/usr/bin/chromium`` or a ``chromium`` /
+``chromium-browser`` / ``google-chrome`` found on ``PATH`` (Debian:
+``apt-get install chromium``).  Each snapshot runs in a fresh, empty browser
+profile with background networking, sync and component updates switched off.
+Chinese labels need a CJK font on the machine (Debian: ``fonts-noto-cjk`` or
+``fonts-wqy-microhei``).
+
+A Tianditu key (argument, else ``TIANDITU_KEY``) is handed to the page through
+the address fragment (``#tk=...``), so it is used for the tiles but never
+written to any file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import shutil
+import tempfile
+import urllib.parse
+from pathlib import Path
+from typing import Any, Final
+
+import folium
+
+from geoplan._errors import BrowserNotFoundError, OutputWriteError, SnapshotError
+from geoplan.io.outputs import atomic_path
+from geoplan.maps.basemaps import resolve_tianditu_key
+
+__all__ = [
+    "CHROMIUM_ARGS",
+    "BrowserNotFoundError",
+    "SnapshotError",
+    "check_png_path",
+    "find_chromium",
+    "save_png",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Command-line switches for every snapshot browser.
+CHROMIUM_ARGS: Final = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+)
+
+_CANDIDATES: Final = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+
+
+def find_chromium(browser: str | Path | None = None) -> Path:
+    """The Chromium executable to use (never downloads one).
+
+    Raises
+    ------
+    BrowserNotFoundError
+        If none is found.
+    """
+    wanted = [str(browser)] if browser else []
+    env = os.environ.get("GEOPLAN_CHROMIUM")
+    if env and not browser:
+        wanted.append(env)
+    if not browser:
+        wanted.extend(_CANDIDATES)
+    for candidate in wanted:
+        path = Path(candidate)
+        if path.is_absolute() and path.is_file() and os.access(path, os.X_OK):
+            return path
+        found = shutil.which(candidate)
+        if found:
+            return Path(found)
+    raise BrowserNotFoundError(
+        f"No Chromium found (looked for {wanted!r}). Install Debian's 'chromium' package "
+        "(apt-get install chromium), or pass browser=... / set GEOPLAN_CHROMIUM to its path."
+    )
+
+
+#: Resolves when the map is drawn: sites added, every tile layer done loading.
+_WAIT_JS: Final = """
+async (timeoutMs) => {
+  const start = Date.now();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const maps = () => Object.values(window).filter((v) => window.L && v instanceof L.Map);
+  while (Date.now() - start < timeoutMs) {
+    const found = maps();
+    if (found.length) {
+      let loading = false;
+      found.forEach((m) => m.eachLayer((layer) => {
+        if (layer instanceof L.TileLayer && layer.isLoading && layer.isLoading()) {
+          loading = true;
+        }
+      }));
+      const sitesReady = !document.querySelector(".gp-legend") || !!window.geoplanSites;
+      if (!loading && sitesReady) { break; }
+    }
+    await sleep(100);
+  }
+  if (document.fonts && document.fonts.ready) { await document.fonts.ready; }
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return maps().length;
+}
+"""
+
+
+def _render(
+    url: str,
+    png: Path,
+    *,
+    chromium: Path,
+    width: int,
+    height: int,
+    scale: float,
+    timeout_s: float,
+    allow_network: bool,
+) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="geoplan-chromium-") as profile:
+        try:
+            with sync_playwright() as p:
+                context = p.chromium.launch_persistent_context(
+                    profile,
+                    executable_path=str(chromium),
+                    headless=True,
+                    args=list(CHROMIUM_ARGS),
+                    viewport={"width": width, "height": height},
+                    device_scale_factor=scale,
+                )
+                try:
+                    page = context.pages[0] if context.pages else context.new_page()
+                    errors: list[str] = []
+                    page.on("pageerror", lambda exc: errors.append(str(exc)))
+                    if not allow_network:
+
+                        def local_only(route: Any) -> None:
+                            if route.request.url.startswith(("file:", "data:", "blob:")):
+                                route.continue_()
+                            else:
+                                route.abort()
+
+                        page.route("**/*", local_only)
+                    page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+                    n_maps = page.evaluate(_WAIT_JS, timeout_s * 1000)
+                    if not n_maps:
+                        raise SnapshotError(f"No Leaflet map found in {url.split('#')[0]!r}")
+                    if errors:
+                        logger.warning("the page reported errors: %s", "; ".join(errors))
+                    page.screenshot(path=str(png), full_page=False)
+                finally:
+                    context.close()
+        except PlaywrightError as exc:
+            raise SnapshotError(f"Chromium could not render the map: {exc}") from exc
+
+
+def check_png_path(png_path: str | Path) -> Path:
+    """Check that a snapshot's file name ends in ``.png`` (it is a PNG image).
+
+    Raises
+    ------
+    OutputWriteError
+        For any other extension, e.g. ``map.pdf`` (a PNG in a ``.pdf`` file
+        opens nowhere).
+    """
+    path = Path(png_path)
+    if path.suffix.lower() != ".png":
+        raise OutputWriteError(
+            f"A map snapshot is a PNG image, but {path.name!r} does not end in .png; "
+            f"give a name such as {path.with_suffix('.png').name!r}."
+        )
+    return path
+
+
+def save_png(
+    html_path: str | Path | folium.Map,
+    png_path: str | Path,
+    *,
+    width: int = 1400,
+    height: int = 900,
+    scale: float = 1.0,
+    force: bool = False,
+    browser: str | Path | None = None,
+    tianditu_key: str | None = None,
+    allow_network: bool = True,
+    timeout_s: float = 30.0,
+) -> Path:
+    """Render a map to a PNG with the local headless Chromium.
+
+    Parameters
+    ----------
+    html_path : str, pathlib.Path or folium.Map
+        A saved map (e.g. from :func:`geoplan.save_map`) or a map object
+        (written offline to a temporary file first).
+    png_path : str or pathlib.Path
+        The PNG to write (atomically; its folder is created if needed).
+    width, height : int
+        Viewport in CSS pixels.
+    scale : float
+        Device pixel ratio (2 gives a sharper image twice the size).
+    force : bool
+        Replace an existing PNG.
+    browser : str or pathlib.Path, optional
+        Chromium executable (default: see :func:`find_chromium`).
+    tianditu_key : str, optional
+        Key for a Tianditu basemap (default ``TIANDITU_KEY``); passed in the
+        address fragment, never stored.
+    allow_network : bool
+        Let the page fetch basemap tiles; ``False`` blocks every non-local request.
+    timeout_s : float
+        How long to wait for the page and its tiles.
+
+    Returns
+    -------
+    pathlib.Path
+        The PNG written.
+
+    Raises
+    ------
+    BrowserNotFoundError
+        No local Chromium.
+    SnapshotError
+        The page could not be rendered (or ``html_path`` does not exist).
+    OutputExistsError, OutputWriteError
+        As for every geoplan output.
+    """
+    check_png_path(png_path)
+    chromium = find_chromium(browser)
+    with tempfile.TemporaryDirectory(prefix="geoplan-snapshot-") as scratch:
+        if isinstance(html_path, folium.Map):
+            from geoplan.maps.build import save_map
+
+            source = save_map(html_path, Path(scratch) / "map.html", offline=True)
+        else:
+            source = Path(html_path)
+            if not source.is_file():
+                raise SnapshotError(
+                    f"Map file {str(source)!r} does not exist; save the map first "
+                    "(geoplan.save_map) or give the right path."
+                )
+        url = source.resolve().as_uri()
+        key = resolve_tianditu_key(tianditu_key)
+        if key:
+            url += "#tk=" + urllib.parse.quote(key, safe="")
+        target = Path(png_path)
+        with atomic_path(target, force=force) as temp:
+            temp_png = temp.with_suffix(".png")
+            kwargs: dict[str, Any] = {
+                "chromium": chromium,
+                "width": int(width),
+                "height": int(height),
+                "scale": float(scale),
+                "timeout_s": float(timeout_s),
+                "allow_network": allow_network,
+            }
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                _render(url, temp_png, **kwargs)
+            else:  # inside Jupyter's event loop: Playwright's sync API needs its own thread
+                with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                    pool.submit(_render, url, temp_png, **kwargs).result()
+            if temp_png != temp:
+                temp_png.replace(temp)
+    logger.info("wrote snapshot %s", target)
+    return target

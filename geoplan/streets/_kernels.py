@@ -1,0 +1,410 @@
+"""Compiled loops (numba) for the network engine.
+
+Each kernel replaces a numpy expression that would build large temporary
+arrays (one entry per candidate pair) only to throw most of them away.  Most
+count first, then fill arrays of exactly the right size; the others fill
+per-item slots or grow their outputs as they go.  :mod:`geoplan.streets._regions` and
+:mod:`geoplan.streets._pbf` hold the kernels for polygon targets and for reading PBF
+files.
+
+Kernels are compiled for one signature when this module is imported (and
+cached on disk, so only the first import on a machine compiles them): numba's
+start-up cost is paid with the imports, not by the first query, and a call
+with unexpected types fails at once.  :func:`compiled` wraps each kernel so
+that its array arguments are converted to the declared dtypes and made
+C-contiguous and writeable first.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+import numpy.typing as npt
+from numba.core import types
+from numba.np.numpy_support import as_dtype
+
+__all__ = [
+    "bounded_searches",
+    "cell_of",
+    "cheaper_exit",
+    "compiled",
+    "counting_sort",
+    "dense_pairs",
+    "same_edge_pairs",
+    "take_cheapest",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+logger = logging.getLogger(__name__)
+
+# signature shorthands: C-contiguous 1-d arrays
+F8 = "float64[::1]"
+I8 = "int64[::1]"
+B1 = "boolean[::1]"
+
+
+def compiled(
+    *args: str, returns: str = "none", parallel: bool = False, boundscheck: bool = False
+) -> Callable[[_F], _F]:
+    """Compile a kernel now for argument types ``args`` (cached on disk).
+
+    The function returned converts array arguments to the declared dtype and
+    layout before calling the compiled kernel.  ``boundscheck`` makes an
+    index out of bounds raise :class:`IndexError` (for kernels that read
+    untrusted data).
+    """
+    signature = f"{returns}({', '.join(args)})"
+
+    def wrap(func: _F) -> _F:
+        def jit(cache: bool) -> Any:
+            return numba.njit(
+                signature, cache=cache, nogil=True, parallel=parallel, boundscheck=boundscheck
+            )(func)
+
+        began = time.perf_counter()
+        try:
+            kernel = jit(cache=True)
+        except RuntimeError:  # nowhere writable to cache: compile for this process only
+            logger.warning("numba cannot cache %s (set NUMBA_CACHE_DIR); compiling", func.__name__)
+            kernel = jit(cache=False)
+        logger.debug("%s ready in %.2f s", func.__name__, time.perf_counter() - began)
+        dtypes = [
+            as_dtype(t.dtype) if isinstance(t, types.Array) else None
+            for t in kernel.nopython_signatures[0].args
+        ]
+
+        @functools.wraps(func)
+        def call(*values: Any) -> Any:
+            return kernel(
+                *(
+                    v if d is None else np.require(v, dtype=d, requirements=("C", "W"))
+                    for v, d in zip(values, dtypes, strict=True)
+                )
+            )
+
+        return cast(_F, call)
+
+    return wrap
+
+
+@numba.njit(inline="always")  # inlined into the (cached) kernels that call it
+def cell_of(v: float, origin: float, cell: float, n: int) -> int:
+    """Cell holding coordinate ``v`` along one axis, clamped to a grid's ``n`` cells."""
+    return min(max(math.floor((v - origin) / cell), 0), n - 1)
+
+
+@numba.njit(nogil=True)
+def counting_sort(key: IntArray, n_keys: int) -> tuple[IntArray, IntArray]:
+    """``start, order``: the positions holding key ``k`` (``0 <= k < n_keys``)
+    are ``order[start[k]:start[k + 1]]``, in their original order."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for k in key:
+        start[k + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    order = np.empty(len(key), np.int64)
+    for i in range(len(key)):
+        order[fill[key[i]]] = i
+        fill[key[i]] += 1
+    return start, order
+
+
+@compiled(
+    I8, F8, F8, B1, I8, I8, F8, F8, F8, I8, F8, F8, B1, B1, returns=f"Tuple(({I8}, {I8}, {F8}))"
+)
+def same_edge_pairs(
+    edge: IntArray,
+    fraction: FloatArray,
+    access: FloatArray,
+    ok: BoolArray,
+    stretch_start: IntArray,
+    stretch_row: IntArray,
+    start: FloatArray,
+    end: FloatArray,
+    cost: FloatArray,
+    target: IntArray,
+    weight: FloatArray,
+    weight_back: FloatArray,
+    forward: BoolArray,
+    backward: BoolArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(site, target, cost) of reaching target stretches along a site's own segment.
+
+    The stretches of segment ``e`` are rows ``stretch_row[stretch_start[e]:
+    stretch_start[e + 1]]`` of ``start``/``end``/``cost``/``target``; a site
+    at ``fraction`` reaches a stretch ``[start, end]`` at no cost if it lies
+    on it, else by travelling along the segment where the one-way rules allow
+    (``forward`` is the direction of increasing fraction, costing ``weight``
+    for the whole segment; ``backward`` costs ``weight_back``).  Only finite
+    costs are returned.
+    """
+    n_sites = len(edge)
+    out_site = np.empty(0, np.int64)
+    out_target = np.empty(0, np.int64)
+    out_cost = np.empty(0, np.float64)
+    for second in range(2):  # count, then fill
+        n = 0
+        for i in range(n_sites):
+            if not ok[i]:
+                continue
+            e = edge[i]
+            f = fraction[i]
+            for k in range(stretch_start[e], stretch_start[e + 1]):
+                row = stretch_row[k]
+                if start[row] <= f <= end[row]:
+                    c = 0.0
+                elif f < start[row] and forward[e]:
+                    c = (start[row] - f) * weight[e]
+                elif f > end[row] and backward[e]:
+                    c = (f - end[row]) * weight_back[e]
+                else:
+                    continue
+                if second:
+                    out_site[n] = i
+                    out_target[n] = target[row]
+                    out_cost[n] = c + cost[row] + access[i]
+                n += 1
+        if not second:
+            out_site = np.empty(n, np.int64)
+            out_target = np.empty(n, np.int64)
+            out_cost = np.empty(n, np.float64)
+    return out_site, out_target, out_cost
+
+
+@numba.njit(inline="always")
+def _pair_outputs(count: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Turn ``count[i + 1]`` (entries of item ``i``) into start offsets, in place,
+    and allocate the (int, int, float) outputs for all the entries."""
+    for i in range(len(count) - 1):
+        count[i + 1] += count[i]
+    total = count[len(count) - 1]
+    return np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total, np.float64)
+
+
+@numba.njit(inline="always")
+def _put(
+    site: IntArray, target: IntArray, cost: FloatArray, n: int, i: int, t: int, c: float,
+    cutoff: float, write: bool,
+) -> int:  # fmt: skip
+    """Write pair (i, t, c) at ``n`` if ``c <= cutoff`` (and ``write``); the next ``n``."""
+    if c <= cutoff and c < np.inf:
+        if write:
+            site[n] = i
+            target[n] = t
+            cost[n] = c
+        n += 1
+    return n
+
+
+@numba.njit(inline="always")
+def _dense_site(
+    i: int, by_node: FloatArray, searched: IntArray, node_v: IntArray, via_v: FloatArray,
+    node_u: IntArray, via_u: FloatArray, extra_start: IntArray, extra_target: IntArray,
+    extra_cost: FloatArray, cutoff: float, site: IntArray, target: IntArray, cost: FloatArray,
+    n: int, write: bool,
+) -> int:  # fmt: skip
+    """Pairs of site ``i`` from ``n`` on (see :func:`dense_pairs`); the next ``n``."""
+    row_v, row_u = by_node[node_v[i]], by_node[node_u[i]]
+    k, k_end = extra_start[i], extra_start[i + 1]
+    if k == k_end:  # no extra candidates: the columns alone, in order
+        for j in range(len(searched)):
+            c = min(row_v[j] + via_v[i], row_u[j] + via_u[i])
+            n = _put(site, target, cost, n, i, searched[j], c, cutoff, write)
+        return n
+    pending_t, pending_c = -1, np.inf  # the pair being gathered, by ascending target
+    for j in range(len(searched) + 1):
+        last = j == len(searched)
+        t_j = extra_target[k_end - 1] + 1 if last else searched[j]
+        while k < k_end and extra_target[k] <= t_j:
+            if extra_target[k] != pending_t:
+                n = _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
+                pending_t, pending_c = extra_target[k], extra_cost[k]
+            else:
+                pending_c = min(pending_c, extra_cost[k])
+            k += 1
+        if last:
+            break
+        c = min(row_v[j] + via_v[i], row_u[j] + via_u[i])
+        if t_j != pending_t:
+            n = _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
+            pending_t, pending_c = t_j, c
+        else:
+            pending_c = min(pending_c, c)
+    return _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
+
+
+@compiled(
+    "float64[:, ::1]", I8, I8, F8, I8, F8, I8, I8, F8, "float64",
+    returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True,
+)  # fmt: skip
+def dense_pairs(
+    by_node: FloatArray,
+    searched: IntArray,
+    node_v: IntArray,
+    via_v: FloatArray,
+    node_u: IntArray,
+    via_u: FloatArray,
+    extra_start: IntArray,
+    extra_target: IntArray,
+    extra_cost: FloatArray,
+    cutoff: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(site, target, cost) within ``cutoff``: each pair once, ordered by site then target.
+
+    ``by_node[node, column]`` is the cost from ``node`` to target
+    ``searched[column]`` (ascending); a site leaves its segment by ``node_v``
+    at cost ``via_v`` or by ``node_u`` at ``via_u`` and takes the cheaper.
+    Site ``i`` also has the extra candidates ``extra_start[i]:extra_start[i +
+    1]`` (ordered by target, any target); the cheapest way to a target counts.
+    """
+    n_sites = len(node_v)
+    count = np.zeros(n_sites + 1, np.int64)
+    site = np.empty(0, np.int64)
+    target = np.empty(0, np.int64)
+    cost = np.empty(0, np.float64)
+    for i in numba.prange(n_sites):
+        count[i + 1] = _dense_site(
+            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
+            extra_cost, cutoff, site, target, cost, 0, False,
+        )  # fmt: skip
+    site, target, cost = _pair_outputs(count)
+    for i in numba.prange(n_sites):
+        _dense_site(
+            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
+            extra_cost, cutoff, site, target, cost, count[i], True,
+        )  # fmt: skip
+    return site, target, cost
+
+
+@compiled(F8, I8, I8, F8, I8, F8, "int64", returns=f"Tuple(({F8}, {I8}))")
+def cheaper_exit(
+    dist: FloatArray,
+    source: IntArray,
+    node_v: IntArray,
+    via_v: FloatArray,
+    node_u: IntArray,
+    via_u: FloatArray,
+    first_target: int,
+) -> tuple[FloatArray, IntArray]:
+    """Each site's cost through the cheaper end of its segment, and its target.
+
+    ``dist[node]`` is a multi-source search's cost from ``node`` and
+    ``source[node]`` the search node it came from (target ``source -
+    first_target``); a site leaves by ``node_v`` at ``via_v`` or ``node_u``
+    at ``via_u``.  Sites that reach nothing get ``inf`` and target ``-1``.
+    """
+    n_sites = len(node_v)
+    distance = np.empty(n_sites)
+    target = np.empty(n_sites, np.int64)
+    for i in range(n_sites):
+        cost_v = via_v[i] + dist[node_v[i]]
+        cost_u = via_u[i] + dist[node_u[i]]
+        node = node_u[i] if cost_u < cost_v else node_v[i]
+        distance[i] = min(cost_u, cost_v)
+        target[i] = source[node] - first_target if distance[i] < np.inf else -1
+    return distance, target
+
+
+@compiled(F8, I8, I8, I8, F8, returns=f"Tuple(({F8}, {I8}))")
+def take_cheapest(
+    distance: FloatArray, nearest: IntArray, site: IntArray, target: IntArray, cost: FloatArray
+) -> tuple[FloatArray, IntArray]:
+    """Each site's cheapest of its current ``distance`` / ``nearest`` target and
+    the candidates (``site``, ``target``, ``cost``); the lower target on ties."""
+    distance = distance.copy()
+    nearest = nearest.copy()
+    for k in range(len(site)):
+        i = site[k]
+        if cost[k] < distance[i] or (cost[k] == distance[i] and target[k] < nearest[i]):
+            distance[i] = cost[k]
+            nearest[i] = target[k]
+    return distance, nearest
+
+
+@compiled(I8, I8, F8, I8, "float64", "int64", returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True)
+def _bounded_searches(
+    indptr: IntArray,
+    indices: IntArray,
+    data: FloatArray,
+    sources: IntArray,
+    cutoff: float,
+    n_blocks: int,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`bounded_searches`, the sources shared out in ``n_blocks`` blocks."""
+    n = len(indptr) - 1
+    n_sources = len(sources)
+    n_blocks = max(1, min(n_blocks, n_sources))
+    # source k writes what it reaches in slot k (n entries, of which only those
+    # written are ever touched in memory), then the slots are packed
+    slot_node = np.empty(n_sources * n, np.int64)
+    slot_cost = np.empty(n_sources * n, np.float64)
+    count = np.zeros(n_sources + 1, np.int64)
+    for b in numba.prange(n_blocks):
+        dist = np.full(n, np.inf)
+        done = np.zeros(n, np.bool_)
+        touched = np.empty(n, np.int64)
+        for k in range(b * n_sources // n_blocks, (b + 1) * n_sources // n_blocks):
+            start = sources[k]
+            m = k * n
+            dist[start] = 0.0
+            touched[0] = start
+            n_touched = 1
+            heap = [(0.0, start)]
+            while heap:
+                d, u = heapq.heappop(heap)
+                if done[u]:
+                    continue
+                done[u] = True
+                slot_node[m] = u
+                slot_cost[m] = d
+                m += 1
+                for j in range(indptr[u], indptr[u + 1]):
+                    v = indices[j]
+                    nd = d + data[j]
+                    if nd <= cutoff and nd < dist[v]:
+                        if dist[v] == np.inf:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v] = nd
+                        heapq.heappush(heap, (nd, v))
+            count[k + 1] = m - k * n
+            for i in range(n_touched):
+                dist[touched[i]] = np.inf
+                done[touched[i]] = False
+    out_source, out_node, out_cost = _pair_outputs(count)
+    for k in numba.prange(n_sources):
+        size = count[k + 1] - count[k]
+        out_source[count[k] : count[k + 1]] = k
+        out_node[count[k] : count[k + 1]] = slot_node[k * n : k * n + size]
+        out_cost[count[k] : count[k + 1]] = slot_cost[k * n : k * n + size]
+    return out_source, out_node, out_cost
+
+
+def bounded_searches(
+    indptr: IntArray, indices: IntArray, data: FloatArray, sources: IntArray, cutoff: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Dijkstra from each source, stopped at ``cutoff``: (source position, node, cost).
+
+    The graph is CSR (``indptr``, ``indices``, ``data``; parallel arcs are
+    fine, the cheapest wins).  Only the nodes reached are touched, so the
+    work is proportional to what each search finds, not to the graph.  The
+    searches run on all cores; results are ordered by source, each source's
+    nodes in the order it settled them.  Virtual memory of ``sources x
+    nodes`` entries is reserved (only what is found is written): run many
+    sources on a large graph in rounds.
+    """
+    return _bounded_searches(indptr, indices, data, sources, cutoff, 4 * numba.get_num_threads())

@@ -1,0 +1,538 @@
+"""Checking the parts of a study file, collecting every problem.
+
+Each function here reads one part of a parsed study (layers, criteria,
+constraints, weights), appends a message for every problem it finds to a
+:class:`Problems` list (naming the key, the bad value and the fix) and returns
+what it could build, so :func:`geoplan.study.files.study_from_dict` can report all
+problems at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan._errors import GeoplanError, GeoplanWarning, LayerNotFoundError
+from geoplan.decide.ahp import ahp_weights, group_ahp
+from geoplan.decide.weights import normalize_weights
+from geoplan.io import layers
+from geoplan.measure.constraints import CONSTRAINT_KINDS, Constraint
+from geoplan.measure.decay import decay_problems, make_decay
+from geoplan.measure.scoring import CRITERION_KINDS, METRICS, MODES, Criterion
+from geoplan.streets._walk_rules import WALK_RULES
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TOP_KEYS: Final = {
+    "study",
+    "layers",
+    "candidates",
+    "criteria",
+    "constraints",
+    "weights",
+    "outputs",
+    "map",
+    "network",
+    "result",
+}
+STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
+LAYER_KEYS: Final = {
+    "path",
+    "crs",
+    "layer",
+    "lon",
+    "lat",
+    "name_column",
+    "id_column",
+    "label",
+    "sha256",
+}
+CRITERION_KEYS: Final = {
+    "name",
+    "kind",
+    "layer",
+    "weight",
+    "label",
+    "label_zh",
+    "column",
+    "radius_m",
+    "max_minutes",
+    "decay",
+    "distance_decay",
+    "metric",
+    "mode",
+    "unit",
+}
+CONSTRAINT_KEYS: Final = {
+    "kind",
+    "layer",
+    "column",
+    "min_m",
+    "max_m",
+    "max_minutes",
+    "min",
+    "max",
+    "label",
+    "metric",
+    "mode",
+    "unit",
+}
+GRID_KEYS: Final = {"cell_m", "shape", "area"}
+OUTPUT_KEYS: Final = {"dir", "table", "map", "top"}
+RESULT_KEYS: Final = {"table", "sha256"}
+NETWORK_KEYS: Final = {
+    "source",
+    "sha256",
+    "max_snap_m",
+    "speeds_kmh",
+    "cache_dir",
+    "margin_m",
+    "entrance_m",
+    "access_speed_kmh",
+    "walk_rules",
+}
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Problems(list[str]):
+    def unknown(self, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+        for key in sorted(set(table) - allowed):
+            self.append(
+                f"{where}.{key} is not a known key (value {table[key]!r}); the keys here are "
+                f"{sorted(allowed)!r}. Check the spelling."
+            )
+
+    def number(
+        self, where: str, value: object, *, positive: bool = True, allow_zero: bool = False
+    ) -> float | None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            self.append(f"{where} = {value!r} must be a finite number.")
+            return None
+        if positive and (value < 0 or (value == 0 and not allow_zero)):
+            self.append(f"{where} = {value!r} must be {'>= 0' if allow_zero else '> 0'}.")
+            return None
+        return float(value)
+
+
+def table(problems: Problems, where: str, value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(f"{where} = {value!r} must be a table ([{where}] or {{ ... }}).")
+        return {}
+    return dict(value)
+
+
+def load_layers(
+    raw: Mapping[str, Any], folder: Path, problems: Problems
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, dict[str, Any]]]:
+    loaded: dict[str, gpd.GeoDataFrame] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    for name, spec in table(problems, "layers", raw.get("layers")).items():
+        where = f"layers.{name}"
+        spec = table(problems, where, spec)
+        problems.unknown(where, spec, LAYER_KEYS)
+        if "path" not in spec or not isinstance(spec["path"], str):
+            problems.append(
+                f"{where}.path = {spec.get('path')!r}: give the layer file as a string, relative "
+                f'to the study file, e.g. path = "{name}.geojson".'
+            )
+            continue
+        path = (folder / spec["path"]).resolve()
+        source = {**spec, "path": path}
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                layer = layers.read_layer(
+                    path,
+                    crs=spec.get("crs"),
+                    layer=spec.get("layer"),
+                    lon=spec.get("lon"),
+                    lat=spec.get("lat"),
+                )
+            for warning in caught:
+                warnings.warn_explicit(
+                    f"[{where}] {warning.message}", warning.category, str(path), 0
+                )
+        except LayerNotFoundError as exc:
+            problems.append(f"{where}.path = {spec['path']!r}: {exc}")
+            continue
+        except GeoplanError as exc:
+            problems.append(f"{where} ({spec['path']!r}): {exc}")
+            continue
+        for key in ("name_column", "id_column"):
+            if spec.get(key) is not None and spec[key] not in layer.columns:
+                problems.append(
+                    f"{where}.{key} = {spec[key]!r} is not a column of {path.name}; its columns "
+                    f"are {[c for c in layer.columns if c != 'geometry']!r}."
+                )
+        source["sha256"] = sha256(path)
+        _changed(where, path, spec.get("sha256"), source["sha256"])
+        loaded[name] = layer
+        sources[name] = source
+    return loaded, sources
+
+
+#: Network sources that name a file (others are place names to download).
+_NETWORK_FILE_SUFFIXES: Final = (".osm", ".xml", ".pbf", ".bz2", ".gz", ".graphml")
+
+
+def _changed(where: str, path: Path, recorded: object, found: str) -> None:
+    if recorded not in (None, found):
+        warnings.warn(
+            f"[{where}] {path.name} has changed since the study was resolved (its SHA-256 "
+            "differs from the one recorded); results will differ from the original run.",
+            GeoplanWarning,
+            stacklevel=5,
+        )
+
+
+def network(raw: Mapping[str, Any], folder: Path, problems: Problems) -> dict[str, Any]:
+    """The ``[network]`` table: known keys and ``walk_rules``; a file source made absolute
+    and fingerprinted (SHA-256).
+
+    A source names a file when it ends like an OSM or GraphML file or exists
+    beside the study; place names and bounding boxes stay as given.
+    """
+    spec = table(problems, "network", raw.get("network"))
+    problems.unknown("network", spec, NETWORK_KEYS)
+    if spec.get("walk_rules", "auto") not in WALK_RULES:
+        problems.append(
+            f'network.walk_rules = {spec["walk_rules"]!r}; use "auto" (China\'s rule where the '
+            'study lies in China), "china" (elevated roads and road tunnels without a sidewalk '
+            'are not walked) or "osm" (they are, as OpenStreetMap\'s defaults say).'
+        )
+    source = spec.get("source")
+    if isinstance(source, str) and (
+        source.lower().endswith(_NETWORK_FILE_SUFFIXES) or (folder / source).exists()
+    ):
+        path = (folder / source).resolve()
+        spec["source"] = str(path)
+        if path.is_file():
+            found = sha256(path)
+            _changed("network", path, spec.get("sha256"), found)
+            spec["sha256"] = found
+    if isinstance(spec.get("cache_dir"), str):
+        spec["cache_dir"] = str((folder / spec["cache_dir"]).resolve())
+    return spec
+
+
+def outputs(raw: Mapping[str, Any], folder: Path, problems: Problems) -> dict[str, Any]:
+    """The ``[outputs]`` table with its defaults and absolute paths.
+
+    ``dir`` (default ``outputs``) and ``map`` are relative to the study file;
+    ``table`` (default ``ranked.gpkg``) to ``dir``.
+    """
+    spec = table(problems, "outputs", raw.get("outputs"))
+    problems.unknown("outputs", spec, OUTPUT_KEYS)
+    for key in ("dir", "table", "map"):
+        if key in spec and not isinstance(spec[key], str):
+            problems.append(f"outputs.{key} = {spec[key]!r} must be a path (a string).")
+            spec.pop(key)
+    spec["dir"] = str((folder / spec.get("dir", "outputs")).resolve())
+    spec.setdefault("table", "ranked.gpkg")
+    if "map" in spec:
+        spec["map"] = str((folder / spec["map"]).resolve())
+    return spec
+
+
+def _decay(problems: Problems, where: str, spec: object, default: Any = None) -> Any:
+    if spec is None:
+        spec = default
+    if spec is None:
+        problems.append(
+            f"{where}.decay is missing: say how raw values become 0-1 scores, e.g. "
+            'decay = { kind = "linear", lower = 500, upper = 5000, direction = "lower" }.'
+        )
+        return None
+    if not isinstance(spec, Mapping | str):
+        problems.append(
+            f'{where}.decay = {spec!r} must be a table such as {{ kind = "linear", ... }}.'
+        )
+        return None
+    found = decay_problems(spec, where=f"{where}.decay")
+    if found:
+        problems.extend(found)
+        return None
+    return make_decay(spec)
+
+
+def _distance_options(
+    problems: Problems, where: str, spec: Mapping[str, Any]
+) -> tuple[str, str | None, str]:
+    metric = spec.get("metric", "straight")
+    mode = spec.get("mode")
+    unit = spec.get("unit", "m")
+    if metric not in METRICS:
+        problems.append(f"{where}.metric = {metric!r}; use one of {list(METRICS)!r}.")
+    if metric == "network" and mode not in MODES:
+        problems.append(
+            f"{where}.mode = {mode!r}: a network metric needs mode = one of {list(MODES)!r}."
+        )
+    if unit not in ("m", "min") or (metric != "network" and unit == "min"):
+        problems.append(
+            f"{where}.unit = {unit!r}; use 'm' (metres), or 'min' (minutes) with metric = 'network'."
+        )
+    return str(metric), mode, str(unit)
+
+
+def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) -> list[Criterion]:
+    specs = raw.get("criteria")
+    if not isinstance(specs, list) or not specs:
+        problems.append(
+            "criteria is missing or empty: add at least one [[criteria]] table with name, kind, "
+            f"layer, weight and decay (kinds: {list(CRITERION_KINDS)!r})."
+        )
+        return []
+    out: list[Criterion] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        where = f"criteria[{i}]"
+        spec = table(problems, where, spec)
+        name = spec.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            problems.append(
+                f"{where}.name = {name!r} must be a short identifier (letters, digits, "
+                'underscores), e.g. "station_access".'
+            )
+            name = f"criterion_{i}"
+        elif name in seen:
+            problems.append(
+                f"{where}.name = {name!r} is used twice; give each criterion its own name."
+            )
+        seen.add(name)
+        where = f"criteria[{i}] ({name})"
+        problems.unknown(where, spec, CRITERION_KEYS)
+        kind = spec.get("kind")
+        if kind not in CRITERION_KINDS:
+            problems.append(
+                f"{where}.kind = {kind!r} is not a criterion kind; use one of {list(CRITERION_KINDS)!r}."
+            )
+        layer = spec.get("layer")
+        if layer not in layer_names:
+            problems.append(
+                f"{where}.layer = {layer!r} is not a layer of this study; the layers are "
+                f"{sorted(layer_names)!r}."
+            )
+        weight = problems.number(f"{where}.weight", spec.get("weight", 1.0), allow_zero=True)
+        metric, mode, unit = _distance_options(problems, where, spec)
+        cutoff: dict[str, float | None] = {"radius_m": None, "max_minutes": None}
+        if kind in ("count_within", "sum_within"):
+            given = [k for k in cutoff if k in spec]
+            expected = "max_minutes" if unit == "min" else "radius_m"
+            if given != [expected]:
+                problems.append(
+                    f"{where}: a {kind} criterion needs {expected} = <number> (in {unit!r}), "
+                    f"got { ({k: spec[k] for k in given})!r}."
+                )
+            else:
+                cutoff[expected] = problems.number(f"{where}.{expected}", spec[expected])
+        column = spec.get("column")
+        if kind == "sum_within" and not isinstance(column, str):
+            problems.append(
+                f'{where}.column = {column!r}: name the attribute to sum, e.g. column = "jobs".'
+            )
+        default_decay = None
+        decay = _decay(problems, where, spec.get("decay"), default_decay)
+        if kind == "ideal_band" and decay is not None and decay.kind != "band":
+            problems.append(
+                f"{where}.decay.kind = {decay.kind!r}: an ideal_band criterion needs a band decay."
+            )
+        distance_decay = None
+        if spec.get("distance_decay") is not None:
+            dd = (
+                dict(spec["distance_decay"])
+                if isinstance(spec["distance_decay"], Mapping)
+                else spec["distance_decay"]
+            )
+            if isinstance(dd, dict):
+                dd.setdefault("direction", "lower")
+            found = decay_problems(dd, where=f"{where}.distance_decay")
+            problems.extend(found)
+            distance_decay = None if found else make_decay(dd)
+        if decay is None or kind not in CRITERION_KINDS or weight is None:
+            continue
+        out.append(
+            Criterion(
+                name=name,
+                kind=str(kind),
+                layer=str(layer),
+                decay=decay,
+                weight=weight,
+                label=str(spec.get("label", "")),
+                label_zh=str(spec.get("label_zh", "")),
+                column=column,
+                distance_decay=distance_decay,
+                metric=metric,
+                mode=mode,
+                unit=unit,
+                radius_m=cutoff["radius_m"],
+                max_minutes=cutoff["max_minutes"],
+            )
+        )
+    return out
+
+
+def constraints(
+    raw: Mapping[str, Any], layer_names: set[str], problems: Problems
+) -> list[Constraint]:
+    specs = raw.get("constraints", [])
+    if not isinstance(specs, list):
+        problems.append(f"constraints = {specs!r} must be a list of [[constraints]] tables.")
+        return []
+    out: list[Constraint] = []
+    for i, spec in enumerate(specs):
+        where = f"constraints[{i}]"
+        spec = table(problems, where, spec)
+        problems.unknown(where, spec, CONSTRAINT_KEYS)
+        kind = spec.get("kind")
+        if kind not in CONSTRAINT_KINDS:
+            problems.append(f"{where}.kind = {kind!r}; use one of {list(CONSTRAINT_KINDS)!r}.")
+            continue
+        defaults = {"unit": "min"} if "max_minutes" in spec else {}
+        metric, mode, unit = _distance_options(problems, where, {**defaults, **spec})
+        layer = spec.get("layer")
+        limit: float | None = None
+        if kind in ("outside", "min_distance", "max_distance") and layer not in layer_names:
+            problems.append(
+                f"{where}.layer = {layer!r} is not a layer of this study; the layers are {sorted(layer_names)!r}."
+            )
+        if kind == "min_distance":
+            if ("min_m" in spec) == ("column" in spec):
+                problems.append(
+                    f"{where}: give min_m = <metres> or column = <per-feature distance column>, not both or neither."
+                )
+            elif "min_m" in spec:
+                limit = problems.number(f"{where}.min_m", spec["min_m"])
+        elif kind == "max_distance":
+            key = "max_minutes" if unit == "min" else "max_m"
+            if key not in spec:
+                problems.append(f"{where}: a max_distance constraint needs {key} = <number>.")
+            else:
+                limit = problems.number(f"{where}.{key}", spec[key])
+        elif kind in ("min_value", "max_value"):
+            key = "min" if kind == "min_value" else "max"
+            if not isinstance(spec.get("column"), str) or key not in spec:
+                problems.append(
+                    f'{where}: a {kind} constraint needs column = "<site column>" and {key} = <number>.'
+                )
+            else:
+                limit = problems.number(f"{where}.{key}", spec[key], positive=False)
+        out.append(
+            Constraint(
+                kind=str(kind),
+                layer=layer,
+                column=spec.get("column"),
+                limit=limit,
+                metric=metric,
+                mode=mode,
+                unit=unit,
+                label=str(spec.get("label", "")),
+            )
+        )
+    return out
+
+
+def check_columns(
+    study_layers: Mapping[str, gpd.GeoDataFrame],
+    criteria: list[Criterion],
+    constraints: list[Constraint],
+    problems: Problems,
+) -> None:
+    for c in criteria:
+        layer = study_layers.get(c.layer)
+        if c.kind == "sum_within" and layer is not None and c.column not in layer.columns:
+            problems.append(
+                f"criteria ({c.name}).column = {c.column!r} is not a column of layer {c.layer!r}; "
+                f"its columns are {[x for x in layer.columns if x != 'geometry']!r}."
+            )
+    candidates = study_layers.get("candidates")
+    for i, k in enumerate(constraints):
+        if (
+            k.kind in ("min_value", "max_value")
+            and candidates is not None
+            and k.column not in candidates.columns
+        ):
+            problems.append(
+                f"constraints[{i}].column = {k.column!r} is not a column of the candidates; their "
+                f"columns are {[x for x in candidates.columns if x != 'geometry']!r}."
+            )
+        if (
+            k.kind == "min_distance"
+            and k.column
+            and k.layer in study_layers
+            and k.column not in study_layers[str(k.layer)].columns
+        ):
+            problems.append(
+                f"constraints[{i}].column = {k.column!r} is not a column of layer {k.layer!r}."
+            )
+
+
+WEIGHT_METHODS: Final = ("direct", "ahp", "group_ahp", "entropy", "critic")
+WEIGHT_KEYS: Final = {"method", "judgements", "officials", "max_cr", "on_inconsistent"}
+
+
+def resolve_weights(
+    spec: Mapping[str, Any], criteria: list[Criterion], problems: Problems
+) -> list[Criterion]:
+    """Apply the [weights] table: direct numbers, AHP, group AHP, or objective weights.
+
+    AHP and group-AHP weights replace the criteria's ``weight`` keys; entropy
+    and CRITIC weights depend on the scores, so they are computed when ranking.
+    """
+    problems.unknown("weights", spec, WEIGHT_KEYS)
+    method = spec.get("method", "direct")
+    names = [c.name for c in criteria]
+    if method not in WEIGHT_METHODS:
+        problems.append(f"weights.method = {method!r}; use one of {list(WEIGHT_METHODS)!r}.")
+        return criteria
+    options = {
+        "criteria": names,
+        "max_cr": spec.get("max_cr", 0.10),
+        "on_inconsistent": spec.get("on_inconsistent", "raise"),
+    }
+    try:
+        if method == "ahp":
+            if "judgements" not in spec:
+                problems.append(
+                    'weights.method = "ahp" needs judgements = ["metro_access > jobs_reach: 2", ...] '
+                    "(one per pair of criteria)."
+                )
+                return criteria
+            found = ahp_weights(spec["judgements"], **options).weights
+        elif method == "group_ahp":
+            officials = spec.get("officials")
+            if not isinstance(officials, Mapping) or not officials:
+                problems.append(
+                    'weights.method = "group_ahp" needs [weights.officials] with one list of '
+                    "judgements per official, e.g. director = [...]."
+                )
+                return criteria
+            found = group_ahp(dict(officials), **options).weights
+        else:
+            normalize_weights(pd.Series({c.name: c.weight for c in criteria}))
+            return criteria
+    except GeoplanError as exc:
+        problems.append(f"weights ({method}): {exc}")
+        return criteria
+    return [dataclasses.replace(c, weight=float(found[c.name])) for c in criteria]

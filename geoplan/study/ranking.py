@@ -1,0 +1,548 @@
+"""Ranking: from sites, layers and criteria to a ranked, explained table.
+
+:func:`score_sites` is the engine (GeoDataFrames in, GeoDataFrame out);
+:func:`rank_sites` runs it on a :class:`~geoplan.study.files.Study`;
+:func:`explain_site` breaks one site's score down criterion by criterion.
+
+The output has one row per candidate, best first: the site's own columns; for
+every criterion ``value__<name>__<unit>``, ``score__<name>`` and
+``contrib__<name>`` (see :mod:`geoplan.measure.scoring`); ``score``, ``rank``,
+``eligible``, ``reason``, ``notes``; the nearest industrial park and station
+(``nearest_park_name``, ``nearest_park_m``, ``nearest_station_name``,
+``nearest_station_m``, straight-line metres); and a one-line ``explanation``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from tqdm import tqdm
+
+from geoplan._errors import CriterionError, GeoplanError, plain
+from geoplan.decide import mcda
+from geoplan.decide.weights import critic_weights, entropy_weights, normalize_weights
+from geoplan.io import coords
+from geoplan.measure.candidates import grid_sites, scoring_points
+from geoplan.measure.constraints import Constraint, check_constraints
+from geoplan.measure.criteria import nearest_target
+from geoplan.measure.distance import DistanceMetric, StraightLine
+from geoplan.measure.scoring import Criterion, contrib_column, evaluate, score_column, value_column
+from geoplan.study.files import Study
+
+__all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
+
+logger = logging.getLogger(__name__)
+
+#: Weighting methods computed from the scores themselves.
+OBJECTIVE_WEIGHTS: Final = {"entropy": entropy_weights, "critic": critic_weights}
+
+#: Layers whose nearest feature is reported for every site.
+NEAREST_LAYERS: Final = {"parks": "nearest_park", "stations": "nearest_station"}
+
+
+def format_value(value: float, unit: str) -> str:
+    """A raw value as people read it: ``"420 m"``, ``"2.4 km"``, ``"12.5 min"``.
+
+    Parameters
+    ----------
+    value : float
+        The raw value.
+    unit : str
+        Its unit (``m``, ``min``, ``count`` or an attribute such as ``jobs``).
+
+    Returns
+    -------
+    str
+        The formatted value (``"unreachable"`` for infinite distances).
+    """
+    if value is None or pd.isna(value):
+        return "n/a"
+    if np.isinf(value):
+        return "unreachable"
+    if unit == "m":
+        return f"{value / 1000:.1f} km" if value >= 1000 else f"{value:.0f} m"
+    if unit == "min":
+        return f"{value:.1f} min"
+    if unit == "count":
+        return f"{value:.0f}"
+    return f"{value:,.0f} {unit}"
+
+
+def _project(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    return layer if layer.crs == crs else layer.to_crs(crs)
+
+
+def _nearest_columns(
+    points: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    name_columns: Mapping[str, str | None],
+) -> pd.DataFrame:
+    out = pd.DataFrame(index=points.index)
+    for layer_name, prefix in NEAREST_LAYERS.items():
+        if layer_name not in layers:
+            continue
+        layer = layers[layer_name]
+        found = nearest_target(points, layer, metric=StraightLine())
+        name_col = name_columns.get(layer_name)
+        names = (
+            layer[name_col]
+            if name_col in layer.columns
+            else pd.Series([f"{layer_name} {i}" for i in layer.index], index=layer.index)
+        )
+        out[f"{prefix}_name"] = names.reindex(found["target"].to_numpy()).to_numpy()
+        out[f"{prefix}_m"] = found["distance"].round(1)
+    return out
+
+
+def _explanations(
+    frame: pd.DataFrame, criteria: Sequence[Criterion], weights: pd.Series
+) -> pd.Series:
+    total = len(frame)
+    n_eligible = int(frame["eligible"].sum())
+    head = np.where(
+        frame["eligible"],
+        "#"
+        + frame["rank"].astype("string").fillna("-")
+        + f" of {n_eligible} eligible, score "
+        + frame["score"].map("{:.3f}".format)
+        + ".",
+        "Not eligible ("
+        + frame["reason"].astype(str)
+        + "); its score would be "
+        + frame["score"].map("{:.3f}".format)
+        + ".",
+    )
+    text = pd.Series(head, index=frame.index, dtype=object)
+    for c in criteria:
+        values = frame[value_column(c)].map(lambda v, u=c.value_unit: format_value(v, u))
+        part = (
+            f" {c.title}: "
+            + values
+            + " -> "
+            + frame[score_column(c)].map("{:.2f}".format)
+            + f" x {weights[c.name]:.2f} = "
+            + frame[contrib_column(c)].map("{:.3f}".format)
+            + ";"
+        )
+        text = text + part
+    logger.debug("explained %d sites", total)
+    return text.str.rstrip(";")
+
+
+def _aggregate(
+    scores: pd.DataFrame,
+    weights: pd.Series,
+    eligible: pd.Series,
+    method: str,
+    options: Mapping[str, Any],
+) -> pd.Series:
+    """Total scores; eligible sites are compared only with each other.
+
+    Relative methods (TOPSIS, VIKOR) take their ideal points from the sites
+    they are given, so eligible sites are aggregated among themselves and an
+    excluded site can never change the ranking; excluded sites get the value
+    they would have among all candidates, for information.
+    """
+    total = mcda.aggregate(scores, weights, method=method, **dict(options))
+    if eligible.all() or not eligible.any():
+        return total
+    among_eligible = mcda.aggregate(scores[eligible], weights, method=method, **dict(options))
+    return among_eligible.reindex(scores.index).where(eligible, total)
+
+
+def _site_labels(sites: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
+    """The sites' ids when ``id_column`` holds unique ones, else their index."""
+    if id_column is None or id_column not in sites.columns:
+        return sites.index
+    ids = sites[id_column]
+    if ids.isna().any() or not ids.is_unique:
+        return sites.index
+    return pd.Index(ids.astype(str), name=id_column)
+
+
+def _unreachable_notes(
+    criterion: Criterion, metric: DistanceMetric, points: gpd.GeoDataFrame, result: pd.DataFrame
+) -> pd.Series:
+    """Why a criterion scored 0 for sites its metric cannot reach ("" elsewhere)."""
+    notes = pd.Series("", index=points.index, dtype=object)
+    reasons = getattr(metric, "reasons", None)
+    if callable(reasons):  # a network metric: sites too far from any street
+        off = reasons(points.geometry)
+        notes[off != ""] = f"{criterion.title}: " + off[off != ""] + "; "
+    unreachable = ~np.isfinite(result[value_column(criterion)].to_numpy(dtype=float))
+    if criterion.kind in ("nearest_distance", "ideal_band"):
+        todo = unreachable & (notes == "").to_numpy()
+        notes[todo] = f"{criterion.title}: unreachable ({metric.label}); "
+    return notes
+
+
+def _criteria_meta(
+    criteria: Sequence[Criterion], weights: pd.Series, metrics: Mapping[str, DistanceMetric]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "label": c.title,
+            "label_zh": c.label_zh,
+            "kind": c.kind,
+            "layer": c.layer,
+            "unit": c.value_unit,
+            "weight": float(weights[c.name]),
+            "decay": c.decay.describe(c.value_unit),
+            "metric": metrics[c.name].label,
+            "value_column": value_column(c),
+            "score_column": score_column(c),
+            "contrib_column": contrib_column(c),
+        }
+        for c in criteria
+    ]
+
+
+def score_sites(
+    sites: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    criteria: Sequence[Criterion],
+    *,
+    constraints: Sequence[Constraint] = (),
+    metric_crs: pyproj.CRS | str | None = None,
+    method: str = "weighted_sum",
+    method_options: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, DistanceMetric] | None = None,
+    constraint_metrics: Mapping[int, DistanceMetric] | None = None,
+    name_columns: Mapping[str, str | None] | None = None,
+    layer_labels: Mapping[str, str] | None = None,
+    weights_method: str = "direct",
+    id_column: str | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Score, constrain and rank candidate sites.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Candidate sites (points, or polygons scored at a representative point).
+    layers : mapping of str to geopandas.GeoDataFrame
+        Target layers by name (``"parks"``, ``"stations"`` ...), any CRS.
+    criteria : sequence of Criterion
+        What to score; weights are normalised to sum to 1.
+    constraints : sequence of Constraint
+        Hard constraints; failing sites stay in the table, ineligible.
+    metric_crs : pyproj.CRS or str, optional
+        Projected CRS to measure in (default: the local UTM zone).
+    method : str
+        Aggregation: ``"weighted_sum"``, ``"topsis"``, ``"vikor"`` or ``"owa"``.
+    method_options : mapping, optional
+        Options of the aggregation (e.g. ``{"v": 0.5}`` for VIKOR).
+    metrics : mapping of str to DistanceMetric, optional
+        Distance engine per criterion name (straight-line by default).
+    constraint_metrics : mapping of int to DistanceMetric, optional
+        Distance engine per constraint position.
+    name_columns : mapping of str to str, optional
+        Column naming the features of each layer.
+    layer_labels : mapping of str to str, optional
+        How features of each layer are called in reasons.
+    weights_method : {"direct", "entropy", "critic"}
+        Use the criteria's weights, or derive objective weights from the
+        scores themselves (entropy or CRITIC).
+    id_column : str, optional
+        Column of the sites' ids (unique), by which warnings name sites.
+    progress : bool
+        Show a progress bar over criteria.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per site, best first, in EPSG:4326 (columns: see the module
+        docstring).  ``attrs["geoplan"]`` holds the criteria, weights and method.
+    """
+    if len(sites) == 0:
+        raise GeoplanError("There are no candidate sites to score; check the candidates layer.")
+    if not criteria:
+        raise CriterionError("No criteria to score with; give at least one Criterion.")
+    missing = sorted({c.layer for c in criteria} - set(layers))
+    if missing:
+        raise CriterionError(
+            f"Criteria refer to layer(s) {missing!r} that were not given; pass them in layers=."
+        )
+    weights = normalize_weights(pd.Series({c.name: c.weight for c in criteria}, dtype="float64"))
+    crs = (
+        pyproj.CRS(metric_crs)
+        if metric_crs is not None
+        else coords.local_metric_crs(
+            tuple(float(v) for v in sites.to_crs("EPSG:4326").total_bounds)  # type: ignore[arg-type]
+        )
+    )
+    metrics = dict(metrics or {})
+    for c in criteria:
+        metrics.setdefault(c.name, StraightLine())
+    name_columns = dict(name_columns or {})
+    projected_sites = sites.to_crs(crs)
+    points = gpd.GeoDataFrame(
+        projected_sites.drop(columns=projected_sites.geometry.name),
+        geometry=scoring_points(projected_sites),
+        crs=crs,
+    ).set_axis(_site_labels(sites, id_column))  # warnings name sites by their ids
+    projected = {name: _project(layer, crs) for name, layer in layers.items()}
+
+    frame = pd.DataFrame(index=points.index)
+    notes = pd.Series("", index=points.index, dtype=object)
+    for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
+        result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
+        frame = frame.join(result)
+        notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
+    labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
+    reasons = check_constraints(
+        points,
+        [
+            Constraint(**{**k.__dict__, "label": k.label or labels.get(str(k.layer), str(k.layer))})
+            for k in constraints
+        ],
+        projected,
+        metrics=constraint_metrics,
+        name_columns=name_columns,
+    )
+    eligible = reasons == ""
+    scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
+    if weights_method in OBJECTIVE_WEIGHTS:
+        basis = scores[eligible] if eligible.sum() > 1 else scores
+        weights = normalize_weights(OBJECTIVE_WEIGHTS[weights_method](basis))
+        logger.info("%s weights from the scores: %s", weights_method, weights.round(3).to_dict())
+    for c in criteria:
+        frame[contrib_column(c)] = weights[c.name] * frame[score_column(c)]
+    frame["score"] = _aggregate(scores, weights, eligible, method, method_options or {})
+    frame["eligible"] = eligible
+    frame["reason"] = reasons
+    frame["rank"] = (
+        frame["score"].where(frame["eligible"]).rank(method="min", ascending=False).astype("Int64")
+    )
+    frame["notes"] = notes.str.rstrip("; ")
+    frame = frame.join(_nearest_columns(points, projected, name_columns))
+    frame["explanation"] = _explanations(frame, criteria, weights)
+
+    per_criterion = [
+        col for c in criteria for col in (value_column(c), score_column(c), contrib_column(c))
+    ]
+    summary = ["rank", "score", "eligible", "reason", "notes"]
+    nearest = [col for col in frame.columns if col.startswith("nearest_")]
+    frame = frame[summary + nearest + per_criterion + ["explanation"]].set_axis(sites.index)
+    ranked = gpd.GeoDataFrame(
+        pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
+        geometry=sites.geometry.to_crs("EPSG:4326"),
+        crs="EPSG:4326",
+    )
+    order = np.lexsort((-ranked["score"].to_numpy(), ~ranked["eligible"].to_numpy()))
+    ranked = ranked.iloc[order].reset_index(drop=True)
+    ranked.attrs["geoplan"] = {
+        "method": method,
+        "metric_crs": crs.to_string(),
+        "weights": weights.to_dict(),
+        "weights_method": weights_method,
+        "method_options": dict(method_options or {}),
+        "criteria": _criteria_meta(criteria, weights, metrics),
+    }
+    logger.info("ranked %d sites, %d eligible", len(ranked), int(ranked["eligible"].sum()))
+    return ranked
+
+
+def _network_metrics(
+    study: Study, crs: pyproj.CRS
+) -> tuple[dict[str, DistanceMetric], dict[int, DistanceMetric]]:
+    """One street network per travel mode, one metric per (mode, unit)."""
+    needs = [c for c in study.criteria if c.metric == "network"]
+    needs_k = [(i, k) for i, k in enumerate(study.constraints) if k.metric == "network"]
+    if not needs and not needs_k:
+        return {}, {}
+    from geoplan.streets.network import load_network
+    from geoplan.streets.routing import NetworkMetric
+
+    options = dict(study.network)
+    if options.get("source") is None:
+        raise CriterionError(
+            "A criterion uses metric = 'network' but the study has no [network] source; add "
+            '[network] source = "city.osm.pbf" (or a place name to download).'
+        )
+    source = options["source"]  # a file is made absolute when the study is loaded
+    margin_m = float(options.get("margin_m", 3000.0))
+    area = (
+        gpd.GeoSeries([shapely.box(*study.bounds())], crs="EPSG:4326").to_crs(crs).buffer(margin_m)
+    )
+    networks: dict[str, Any] = {}
+    metrics: dict[tuple[str, str], DistanceMetric] = {}
+
+    def metric_for(mode: str, unit: str) -> DistanceMetric:
+        if mode not in networks:
+            networks[mode] = load_network(
+                source,
+                mode=mode,
+                crs=crs,
+                area=area,
+                speeds_kmh=options.get("speeds_kmh"),
+                cache_dir=options.get("cache_dir"),
+                walk_rules=options.get("walk_rules", "auto"),
+            )
+        if (mode, unit) not in metrics:
+            metrics[(mode, unit)] = NetworkMetric(
+                networks[mode],
+                unit=unit,
+                max_snap_m=float(options.get("max_snap_m", 500.0)),
+                access_speed_kmh=options.get("access_speed_kmh"),
+                entrance_m=float(options.get("entrance_m", 25.0)),
+            )
+        return metrics[(mode, unit)]
+
+    by_criterion = {c.name: metric_for(str(c.mode), c.unit) for c in needs}
+    by_constraint = {i: metric_for(str(k.mode), k.unit) for i, k in needs_k}
+    return by_criterion, by_constraint
+
+
+def study_sites(study: Study) -> gpd.GeoDataFrame:
+    """The study's candidate sites: its candidates layer or its generated grid.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Candidate sites in EPSG:4326.
+    """
+    if "candidates" in study.layers:
+        return study.layers["candidates"]
+    grid = dict(study.grid or {})
+    return grid_sites(
+        study.layers[str(grid.get("area", "area"))],
+        cell_m=float(grid["cell_m"]),
+        shape=str(grid.get("shape", "hex")),
+        exclusions=study.layers.get("exclusions"),
+        crs=study.metric_crs,
+    )
+
+
+def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
+    """Score and rank the candidate sites of a study.
+
+    Parameters
+    ----------
+    study : Study
+        A study from :func:`geoplan.load_study`.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per candidate, best first; see :func:`score_sites`.
+    """
+    sites = study_sites(study)
+    crs = study.metric_crs or coords.local_metric_crs(study.bounds())
+    metrics, constraint_metrics = _network_metrics(study, crs)
+    ranked = score_sites(
+        sites,
+        study.layers,
+        study.criteria,
+        constraints=study.constraints,
+        metric_crs=crs,
+        method=study.method,
+        method_options=study.method_options,
+        metrics=metrics,
+        constraint_metrics=constraint_metrics,
+        name_columns=study.name_columns,
+        layer_labels={name: study.layer_label(name) for name in study.layers},
+        weights_method=str(study.weights_spec.get("method", "direct")),
+        id_column=study.id_columns.get("candidates"),
+        progress=progress,
+    )
+    ranked.attrs["geoplan"]["study"] = study.title
+    # The column naming the sites (generated grid cells are named by site_id).
+    id_column = study.id_columns.get("candidates")
+    if id_column is None and "candidates" not in study.layers:
+        id_column = "site_id"
+    ranked.attrs["geoplan"]["id_column"] = id_column
+    return ranked
+
+
+def _criteria_from_columns(ranked: pd.DataFrame) -> list[dict[str, Any]]:
+    """Recover criterion metadata from the column scheme (tables read from files)."""
+    meta = []
+    for column in ranked.columns:
+        if not str(column).startswith("value__"):
+            continue
+        _, name, unit = str(column).split("__", 2)
+        score = ranked[f"score__{name}"]
+        contrib = ranked[f"contrib__{name}"]
+        ratio = (contrib / score.where(score > 0)).dropna()
+        meta.append(
+            {
+                "name": name,
+                "label": name.replace("_", " "),
+                "unit": unit,
+                "weight": float(ratio.median()) if len(ratio) else float("nan"),
+                "decay": "",
+                "value_column": column,
+                "score_column": f"score__{name}",
+                "contrib_column": f"contrib__{name}",
+            }
+        )
+    return meta
+
+
+def explain_site(ranked: pd.DataFrame, site: object) -> pd.DataFrame:
+    """Break one site's score down criterion by criterion.
+
+    Parameters
+    ----------
+    ranked : pandas.DataFrame
+        Output of :func:`rank_sites` (or the same table read back from a file).
+    site : object
+        The site: a value of ``site_id`` or ``name``, or a rank (int).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per criterion: label, raw value and unit, decay, score,
+        weight, contribution and share of the total; ``attrs["summary"]``
+        holds the site's one-line explanation.
+    """
+    row = None
+    for column in ("site_id", "name", "name_zh"):
+        if column in ranked.columns:
+            match = ranked[ranked[column].astype(str) == str(site)]
+            if len(match):
+                row = match.iloc[0]
+                break
+    if row is None and isinstance(site, int | np.integer) and "rank" in ranked.columns:
+        match = ranked[ranked["rank"] == site]
+        row = match.iloc[0] if len(match) else None
+    if row is None:
+        examples = ranked["name"].head(3).tolist() if "name" in ranked.columns else []
+        raise CriterionError(
+            f"No site {plain(site)!r} in the ranking; give a site_id, a name (e.g. {examples!r}) "
+            "or a rank."
+        )
+    meta = ranked.attrs.get("geoplan", {}).get("criteria") or _criteria_from_columns(ranked)
+    total = float(sum(row[m["contrib_column"]] for m in meta))
+    table = pd.DataFrame(
+        {
+            "criterion": [m["label"] for m in meta],
+            "value": [format_value(row[m["value_column"]], m["unit"]) for m in meta],
+            "raw_value": [row[m["value_column"]] for m in meta],
+            "unit": [m["unit"] for m in meta],
+            "decay": [m["decay"] for m in meta],
+            "score": [row[m["score_column"]] for m in meta],
+            "weight": [m["weight"] for m in meta],
+            "contribution": [row[m["contrib_column"]] for m in meta],
+        },
+        index=pd.Index([m["name"] for m in meta], name="name"),
+    )
+    table["share"] = table["contribution"] / total if total > 0 else 0.0
+    table.attrs["summary"] = str(row.get("explanation", ""))
+    return table
