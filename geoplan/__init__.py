@@ -63,6 +63,7 @@ _LAZY: dict[str, str] = {
     "study_sites": "study.ranking",
     "grid_sites": "measure.candidates",
     "Criterion": "measure.scoring",
+    "select_features": "measure.scoring",
     "Constraint": "measure.constraints",
     "make_decay": "measure.decay",
     "Decay": "measure.decay",
