@@ -100,6 +100,8 @@ _LAZY: dict[str, str] = {
     "protection_distances_m": "indicators.industry",
     "protection_margin": "indicators.industry",
     "downwind_exposure": "indicators.industry",
+    "classify_pois": "indicators.facility_types",
+    "read_osm_pois": "indicators.facility_types",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",
