@@ -204,6 +204,13 @@ def test_levels_and_requirements_can_be_changed() -> None:
     assert only[["lc5_ok", "lc10_ok", "lc15_ok"]].iloc[0].tolist() == [True, False, False]
     assert only.filter(regex="_m$").columns.tolist() == ["bank_m", "catering_m"]
     assert only.at[0, "unchecked_zh"] == ""
+    nothing = gp.life_circles(
+        sites, facilities, requirements=gb50180_requirements().loc[["switching_station"]]
+    )
+    assert nothing[["lc5_ok", "lc10_ok", "lc15_ok"]].iloc[0].tolist() == [True, True, True]
+    assert nothing.at[0, "gaps_zh"] == "" and nothing.at[0, "unchecked_en"].endswith(
+        "power switching station"
+    )
 
 
 class _Minutes:

@@ -377,7 +377,8 @@ def life_circles(
         (cumulative), ``lc5_missing``, ``lc10_missing``, ``lc15_missing``
         (▲ items of that level not within its reach), ``gaps_zh``,
         ``gaps_en``, ``unchecked_zh``, ``unchecked_en``, ``note`` (why a
-        site cannot reach the network, from a network metric), and per
+        site cannot reach the network, from a network metric; these text
+        columns are categorical: sites share few distinct texts), and per
         assessed item ``<item>_m`` (or ``_min``): the nearest facility that
         meets it, ``inf`` when none is within the widest reach.
         ``attrs["life_circles"]`` records the standard, unit, reach and table.
@@ -427,8 +428,13 @@ def life_circles(
     for j, item in enumerate(items):
         out[f"{item}_{unit}"] = nearest[:, j]
     reasons = getattr(metric, "reasons", None)
-    note = reasons(_site_points(sites)) if callable(reasons) else pd.Series("", index=index)
-    out.insert(out.columns.get_loc("unchecked_en") + 1, "note", note.to_numpy(dtype=object))
+    if callable(reasons):
+        note = pd.Series(
+            reasons(_site_points(sites)).to_numpy(dtype=object), index=index, dtype="str"
+        )
+    else:
+        note = _repeated(pd.Series([""], dtype="str"), np.zeros(len(index), np.intp), index)
+    out.insert(out.columns.get_loc("unchecked_en") + 1, "note", note)
     out.attrs["life_circles"] = {
         "standard": _standard()["standard"],
         "unit": unit,
@@ -458,26 +464,53 @@ def _compliance(
         out[f"{level}_ok"] = ok
     for level in LEVELS:
         out[f"{level}_missing"] = (missing[level] & required[level]).sum(axis=1).astype(np.int64)
-    gaps_zh = np.full(len(index), "", dtype=object)
-    gaps_en = np.full(len(index), "", dtype=object)
+    reports, texts_zh, texts_en = [], [], []
     for i, level in enumerate(LEVELS):
         wider = np.zeros_like(missing[level])
         for outer in LEVELS[i + 1 :]:
             wider |= missing[outer] & required[outer]
-        report = missing[level] & required[level] & ~wider
+        reports.append(missing[level] & required[level] & ~wider)
         zh_reach, en_reach = _reach_text(reach[level], unit)
-        for j in np.flatnonzero(report.any(axis=0)):
-            row = checked.iloc[j]
-            zh = f"{names[level]['short_zh']}（{zh_reach}）内无{row['name_zh']}；"
-            en = f"no {row['name_en']} within the {names[level]['short_en']} ({en_reach}); "
-            gaps_zh = gaps_zh + np.where(report[:, j], zh, "")
-            gaps_en = gaps_en + np.where(report[:, j], en, "")
-    out["gaps_zh"] = pd.Series(gaps_zh, index=index).str.rstrip("；")
-    out["gaps_en"] = pd.Series(gaps_en, index=index).str.rstrip("; ")
+        for name_zh, name_en in zip(checked["name_zh"], checked["name_en"], strict=True):
+            texts_zh.append(f"{names[level]['short_zh']}（{zh_reach}）内无{name_zh}")
+            texts_en.append(f"no {name_en} within the {names[level]['short_en']} ({en_reach})")
+    out["gaps_zh"], out["gaps_en"] = _joined(np.hstack(reports), texts_zh, texts_en, index)
+    same = np.zeros(len(index), dtype=np.intp)
     zh, en = _unchecked(table)
-    out["unchecked_zh"] = zh
-    out["unchecked_en"] = en
+    out["unchecked_zh"] = _repeated([zh], same, index)
+    out["unchecked_en"] = _repeated([en], same, index)
     return out
+
+
+def _joined(
+    report: npt.NDArray[np.bool_], texts_zh: list[str], texts_en: list[str], index: pd.Index
+) -> tuple[pd.Series, pd.Series]:
+    """Each row's reported texts joined (``；`` / ``; ``), built once per distinct row.
+
+    Sites share few patterns of gaps, so the texts are joined for the distinct
+    rows of ``report`` only and given to every site by its pattern, as a
+    categorical column (one copy of each text, however many sites share it).
+    """
+    if report.shape[1]:
+        packed = np.ascontiguousarray(np.packbits(report, axis=1))
+        width = packed.shape[1]
+        keys = packed.view(np.dtype((np.void, width))).reshape(-1)  # one key per site
+        patterns, inverse = np.unique(keys, return_inverse=True)
+        bits = np.frombuffer(patterns.tobytes(), dtype=np.uint8).reshape(-1, width)
+        rows = np.unpackbits(bits, axis=1, count=report.shape[1]).astype(bool)
+    else:
+        rows, inverse = np.zeros((1, 0), dtype=bool), np.zeros(len(report), dtype=np.intp)
+    out = []
+    for texts, separator in ((texts_zh, "；"), (texts_en, "; ")):
+        chosen = np.asarray(texts, dtype=object)
+        joined = [separator.join(chosen[row]) for row in rows]
+        out.append(_repeated(joined, inverse.reshape(-1), index))
+    return out[0], out[1]
+
+
+def _repeated(texts: list[str], codes: npt.NDArray[np.intp], index: pd.Index) -> pd.Series:
+    """``texts[codes]`` as a categorical column indexed by ``index``."""
+    return pd.Series(pd.Categorical.from_codes(codes, categories=texts), index=index)
 
 
 def _unchecked(table: pd.DataFrame) -> tuple[str, str]:
