@@ -23,7 +23,7 @@ import shapely
 
 import geoplan as gp
 from geoplan._errors import GeoplanError, LayerNotFoundError, LayerReadError
-from geoplan.streets.osm_pois import MAX_INFLATION, check_inflation, read_osm_features
+from geoplan.streets.osm_pois import MAX_INFLATION, _fields, check_inflation, read_osm_features
 
 NODES = {  # id: (lon, lat)
     1: (119.9700, 31.7800),
@@ -218,6 +218,11 @@ def _block(kind: bytes, raw_size: int, data: bytes) -> bytes:
 
 def hostile_files(folder: Path, real: Path) -> dict[str, tuple[Path, type[GeoplanError], str]]:
     data = real.read_bytes()
+    header_end = 4 + struct.unpack(">I", data[:4])[0]
+    blob_bytes = _fields(data[4:header_end])[3]
+    assert isinstance(blob_bytes, int)
+    header = data[: header_end + blob_bytes]  # the real OSMHeader block
+    lying = _block(b"OSMData", 1000, zlib.compress(b"\0" * (32 << 20)))  # says 1000 bytes
     files: dict[str, tuple[bytes, type[GeoplanError], str]] = {
         "empty.osm.pbf": (b"", LayerReadError, "empty"),
         "garbage.osm.pbf": (os.urandom(3000), LayerReadError, "not a readable OpenStreetMap file"),
@@ -228,6 +233,7 @@ def hostile_files(folder: Path, real: Path) -> dict[str, tuple[Path, type[Geopla
             LayerReadError,
             "not a real OpenStreetMap extract",
         ),
+        "liar.osm.pbf": (header + lying, LayerReadError, "failed to uncompress"),
         "half.osm": (
             b'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="1" lon="2">',
             LayerReadError,

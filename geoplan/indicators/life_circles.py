@@ -417,8 +417,7 @@ def life_circles(
         cutoff if unit == "m" else None,
         cutoff if unit != "m" else None,
     )
-    position = {k: i for i, k in enumerate(kinds)}
-    target_kind = np.array([position[k] for k in targets[kind_column]], dtype=np.intp)
+    target_kind = pd.Categorical(targets[kind_column], categories=kinds).codes.astype(np.intp)
     items = list(checked.index)
     kind_items = [[j for j, ks in enumerate(checked["kinds"]) if k in ks] for k in kinds]
     nearest = _min_by_item(
@@ -429,11 +428,9 @@ def life_circles(
         out[f"{item}_{unit}"] = nearest[:, j]
     reasons = getattr(metric, "reasons", None)
     if callable(reasons):
-        note = pd.Series(
-            reasons(_site_points(sites)).to_numpy(dtype=object), index=index, dtype="str"
-        )
+        note = pd.Series(pd.Categorical(reasons(_site_points(sites)).to_numpy()), index=index)
     else:
-        note = _repeated(pd.Series([""], dtype="str"), np.zeros(len(index), np.intp), index)
+        note = _repeated([""], np.zeros(len(index), np.intp), index)
     out.insert(out.columns.get_loc("unchecked_en") + 1, "note", note)
     out.attrs["life_circles"] = {
         "standard": _standard()["standard"],
