@@ -62,7 +62,7 @@ _LAZY: dict[str, str] = {
     "explain_site": "study.ranking",
     "study_sites": "study.ranking",
     "grid_sites": "measure.candidates",
-    "Criterion": "measure.scoring",
+    "Criterion": "study.scoring",
     "Constraint": "measure.constraints",
     "make_decay": "measure.decay",
     "Decay": "measure.decay",

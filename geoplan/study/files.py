@@ -33,8 +33,8 @@ from geoplan._errors import (
 from geoplan.decide import mcda
 from geoplan.io import coords, layers
 from geoplan.measure.constraints import Constraint
-from geoplan.measure.scoring import Criterion
 from geoplan.study import _checks as checks
+from geoplan.study.scoring import Criterion
 
 __all__ = ["Study", "load_study", "study_from_dict"]
 

@@ -1,7 +1,7 @@
 """Scoring: criterion definitions, raw values, 0-1 scores and the output columns.
 
 A :class:`Criterion` names what to measure (one of :data:`CRITERION_KINDS`,
-each a function of :mod:`geoplan.measure.criteria`), against which layer, with which
+each measured by a function of :mod:`geoplan.measure.criteria` or :mod:`geoplan.indicators`), against which layer, with which
 distance metric, how raw values become 0-1 scores (a
 :class:`~geoplan.measure.decay.Decay`) and with what weight.
 
