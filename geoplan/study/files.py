@@ -327,8 +327,13 @@ def load_study(path: str | Path) -> Study:
     """
     path = Path(path)
     if not path.is_file():
+        what = (
+            "is not a regular file (a folder, device or pipe)"
+            if path.exists()
+            else "does not exist"
+        )
         raise LayerNotFoundError(
-            f"Study file {str(path)!r} does not exist. Give the path of a .toml study, e.g. "
+            f"Study file {str(path)!r} {what}. Give the path of a .toml study, e.g. "
             "data/changzhou/study.toml."
         )
     try:
