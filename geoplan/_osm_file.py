@@ -310,9 +310,9 @@ def locate(
             f"{int(refs[refs < 0][0])}): it holds edits that were never uploaded to "
             "OpenStreetMap. Renumber them (`osmium renumber`) or use a downloaded extract."
         )
-    located = (nodes["x"] != UNDEFINED) | (nodes["y"] != UNDEFINED)
-    if not located.all():  # the index file's unused tail, nodes without a location
-        nodes = nodes[located]
+    unset = (nodes["x"] == UNDEFINED) & (nodes["y"] == UNDEFINED)
+    end = len(nodes) - int(np.argmin(unset[::-1])) if len(nodes) and not unset.all() else 0
+    nodes = nodes[:end]  # without the index file's unused tail
     ids = nodes["id"].astype(np.int64)
     x, y = nodes["x"], nodes["y"]
     if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():  # nodes after ways: libosmium's order
@@ -323,11 +323,12 @@ def locate(
         return undefined, undefined.copy()
     at = np.minimum(np.searchsorted(ids, refs), len(ids) - 1)
     found = ids[at] == refs
-    repeated = (ids[1:] == ids[:-1]) & ((x[1:] != x[:-1]) | (y[1:] != y[:-1]))
-    if repeated.any():
-        moved = np.isin(refs, ids[1:][repeated])
-        if moved.any():
-            node = int(refs[moved][0])
+    same = np.flatnonzero(ids[1:] == ids[:-1])
+    if len(same):
+        moved = same[(x[same] != x[same + 1]) | (y[same] != y[same + 1])]
+        clash = np.isin(refs, ids[moved])
+        if clash.any():
+            node = int(refs[clash][0])
             raise NetworkError(
                 f"{str(path)!r} gives node {node} twice, at different places: it looks like "
                 "different versions of an extract joined end to end. Download one extract "
@@ -335,6 +336,7 @@ def locate(
             )
     ref_x = np.where(found, x[at], UNDEFINED).astype(np.int64)
     ref_y = np.where(found, y[at], UNDEFINED).astype(np.int64)
+    found &= (ref_x != UNDEFINED) | (ref_y != UNDEFINED)
     outside = found & ((np.abs(ref_x) > _MAX_X) | (np.abs(ref_y) > _MAX_Y))
     if outside.any():
         i = int(np.argmax(outside))
