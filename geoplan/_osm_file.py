@@ -268,8 +268,9 @@ def read_highways(path: Path, osm_format: str) -> HighwayWays:
         way_id, tags, refs, counts = _read_opl(opl_file)
         nodes = np.fromfile(index_file, dtype=_INDEX)
     x, y = locate(path, refs, nodes)
-    if len(way_id) != len(np.unique(way_id)):
-        twice = way_id[np.nonzero(np.bincount(np.unique(way_id, return_inverse=True)[1]) > 1)[0]]
+    unique, seen = np.unique(way_id, return_counts=True)
+    if (seen > 1).any():
+        twice = unique[seen > 1]
         raise NetworkError(
             f"{str(path)!r} gives {len(twice):,} way(s) twice (e.g. way {int(twice[0])}): "
             "it looks like files joined end to end. Merge extracts with `osmium merge` "

@@ -234,7 +234,7 @@ def test_damaged_blocks_are_refused(tmp_path: Path, damage: str) -> None:
         ("longitude beyond 180", "beyond ±180°/±90°"),
         ("negative node id", "negative ids"),
         ("node moved", "gives node 2 twice, at different places"),
-        ("way twice", "gives 1 way"),
+        ("way twice", r"gives 1 way\(s\) twice \(e.g. way 7\)"),
     ],
 )
 def test_what_libosmium_reads_but_no_street_network_has(
@@ -246,7 +246,10 @@ def test_what_libosmium_reads_but_no_street_network_has(
         "longitude beyond 180": [data_block(STRINGS, [1, 2], [10, 20], [30, -1_800_000_001], way)],
         "negative node id": [data_block(STRINGS, [1, -2], [10, 20], [30, 40], [(7, [1], [2], [1, -2])])],
         "node moved": [good_block(), data_block(STRINGS, [2], [21], [40], [])],
-        "way twice": [good_block(), data_block(STRINGS, [], [], [], way)],
+        "way twice": [
+            data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(5, [1], [2], [1, 2]), *way]),
+            data_block(STRINGS, [], [], [], way),
+        ],
     }[case]  # fmt: skip
     path = write_blocks(tmp_path / "odd.osm.pbf", *blocks)
     with pytest.raises(ExpectedRefusalError):
