@@ -14,7 +14,10 @@ that creates no Python object per node or way:
   ids).
 
 Python then reads the OPL lines in chunks (a tag dictionary per way, the node
-ids parsed by numpy) and joins the references to the index with numpy.
+ids parsed by numpy) and joins the references to the index with numpy.  Both
+files live in a temporary folder (``tempfile``'s, so ``TMPDIR`` moves it) for
+the duration of the read: about 16 bytes per node of the file and 15 per
+street node reference (about 210 MB for the 63 MB tiled province of the benchmarks).
 
 What libosmium accepts but a street network must not, is refused here with a
 :class:`~geoplan.NetworkError`: a PBF file that is empty, ends in stray bytes
