@@ -1,8 +1,8 @@
 """Street networks: load, project and route on real streets, offline.
 
-:func:`load_network` reads an OpenStreetMap file (``.osm``, ``.osm.xml`` and
-``.osm.bz2`` streamed with pyosmium, ``.osm.pbf`` decoded by a compiled
-reader, both straight into arrays), a GraphML file, or downloads a place
+:func:`load_network` reads an OpenStreetMap file (``.osm``, ``.osm.xml``,
+``.osm.bz2``, ``.osm.pbf``, all read by libosmium straight into arrays), a
+GraphML file, or downloads a place
 name or bounding box with osmnx, optionally clipped to a study area, keeps
 the largest connected part (strongly connected for driving) and returns a
 :class:`StreetNetwork`: plain numpy arrays of nodes, street segments and
