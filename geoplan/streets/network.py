@@ -435,6 +435,11 @@ def _read_source(
                 f"{str(path)!r} is a folder, not a street network file: give an .osm, "
                 ".osm.pbf or .graphml file inside it."
             )
+        if not path.is_file():
+            raise NetworkError(
+                f"{str(path)!r} is not a regular file (a device or pipe); give the path of an "
+                ".osm, .osm.pbf or .graphml file."
+            )
         if is_graphml:
             return read_graphml(path, mode=mode, area=area, speeds_kmh=speeds_kmh)
         return read_osm(path, mode=mode, area=area, speeds_kmh=speeds_kmh, walk_rules=walk_rules)

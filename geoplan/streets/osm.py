@@ -432,10 +432,15 @@ def read_osm(
     mode = check_mode(mode)
     walk_rules = check_walk_rules(walk_rules)
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise LayerNotFoundError(
             f"OpenStreetMap file not found: {str(path)!r}. Check the path, or download an "
             "extract (e.g. a province .osm.pbf from Geofabrik) and pass it with area=... ."
+        )
+    if not path.is_file():  # a folder, or a device or pipe that would never end or never start
+        raise NetworkError(
+            f"{str(path)!r} is not a regular file (a folder, device or pipe); give the path of "
+            "an .osm or .osm.pbf file."
         )
     table = _speed_table(mode, speeds_kmh)
     osm_format = _osm_format(path)
