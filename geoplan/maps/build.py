@@ -72,8 +72,8 @@ import shapely
 from branca.element import Element
 from folium.map import Layer
 
-from geoplan._errors import OfflineAssetError, OutputWriteError, StudyError
-from geoplan.io.outputs import atomic_path
+from geoplan._errors import OfflineAssetError, StudyError
+from geoplan.io.outputs import write_text
 from geoplan.maps import basemaps as _basemaps
 from geoplan.maps._context import DEFAULT_LINE_COLORS, _add_context_layers
 from geoplan.maps._data import _criteria, _method_html, _method_of, _prepare_ranked, _titles
@@ -502,15 +502,7 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True, force: bo
         ``offline`` and the map links a resource geoplan does not ship.
     """
     page = map_html(m, offline=offline)
-    target = Path(path)
-    with atomic_path(target, force=force) as temp:
-        try:
-            temp.write_text(page, encoding="utf-8")
-        except OSError as exc:
-            raise OutputWriteError(
-                f"Cannot write the map to {str(target)!r} ({exc.strerror}); choose a folder "
-                "you can write to."
-            ) from exc
+    target = write_text(page, path, force=force)  # atomic; a full disk is said so
     logger.info(
         "saved map %s (%.1f MB%s)",
         target,

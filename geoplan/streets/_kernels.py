@@ -3,9 +3,8 @@
 Each kernel replaces a numpy expression that would build large temporary
 arrays (one entry per candidate pair) only to throw most of them away.  Most
 count first, then fill arrays of exactly the right size; the others fill
-per-item slots or grow their outputs as they go.  :mod:`geoplan.streets._regions` and
-:mod:`geoplan.streets._pbf` hold the kernels for polygon targets and for reading PBF
-files.
+per-item slots or grow their outputs as they go.  :mod:`geoplan.streets._regions`
+holds the kernels for polygon targets.
 
 Kernels are compiled for one signature when this module is imported (and
 cached on disk, so only the first import on a machine compiles them): numba's

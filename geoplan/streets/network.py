@@ -1,8 +1,8 @@
 """Street networks: load, project and route on real streets, offline.
 
-:func:`load_network` reads an OpenStreetMap file (``.osm``, ``.osm.xml`` and
-``.osm.bz2`` streamed with pyosmium, ``.osm.pbf`` decoded by a compiled
-reader, both straight into arrays), a GraphML file, or downloads a place
+:func:`load_network` reads an OpenStreetMap file (``.osm``, ``.osm.xml``,
+``.osm.bz2``, ``.osm.pbf``, all read by libosmium straight into arrays), a
+GraphML file, or downloads a place
 name or bounding box with osmnx, optionally clipped to a study area, keeps
 the largest connected part (strongly connected for driving) and returns a
 :class:`StreetNetwork`: plain numpy arrays of nodes, street segments and
@@ -434,6 +434,11 @@ def _read_source(
             raise NetworkError(
                 f"{str(path)!r} is a folder, not a street network file: give an .osm, "
                 ".osm.pbf or .graphml file inside it."
+            )
+        if not path.is_file():
+            raise NetworkError(
+                f"{str(path)!r} is not a regular file (a device or pipe); give the path of an "
+                ".osm, .osm.pbf or .graphml file."
             )
         if is_graphml:
             return read_graphml(path, mode=mode, area=area, speeds_kmh=speeds_kmh)

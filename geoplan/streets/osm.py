@@ -7,11 +7,10 @@ street *segments* (one per pair of consecutive nodes of a way) with their OSM
 node ids, longitude/latitude, travel speed and allowed directions.
 :mod:`geoplan.streets.network` turns that into a routable, projected network.
 
-PBF files are decoded by a compiled reader (:mod:`geoplan.streets._pbf`) that turns
-nodes and ways into arrays without a Python object per node; other OSM files
-(XML, compressed) are streamed with pyosmium, which keeps node locations in
-its C++ index and hands only the ways with a ``highway`` tag to Python.  No
-networkx graph is built.
+Every OSM file is read by libosmium (:mod:`geoplan.streets._osm_file`): node
+locations stay in its index and only the ways with a ``highway`` tag are
+handed over, as text parsed into arrays, without a Python object per node.
+No networkx graph is built.
 
 Which ways are kept per mode follows osmnx's network types (``walk``,
 ``bike``, ``drive``; the same tag filters, written as regular expressions as
@@ -35,14 +34,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
 from geoplan._errors import LayerNotFoundError, NetworkError
-from geoplan.streets._pbf import HighwayWays, read_pbf_highways
+from geoplan.streets._osm_file import UNDEFINED, HighwayWays, read_highways
 from geoplan.streets._walk_rules import (
     WALK_RULES,
     car_only_structure,
@@ -172,7 +171,6 @@ _COUNTRY_ZONE_SPEEDS_KMH = {
 }
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots)?\s*$")
 _ZONE_NUMBER = re.compile(r"zone:?(\d+)$")
-_INVALID_COORD = 2147483647  # osmium's undefined fixed-point coordinate
 
 
 @dataclass(frozen=True)
@@ -344,7 +342,7 @@ def _walk_structures(
 ) -> list[tuple[float, bool, bool] | None]:
     """``rules`` without the elevated roads and road tunnels that ``walk_rules`` keeps
     pedestrians off (see :mod:`geoplan.streets._walk_rules`); logs what was left out."""
-    valid = (ways.x != _INVALID_COORD) & (ways.y != _INVALID_COORD)
+    valid = (ways.x != UNDEFINED) & (ways.y != UNDEFINED)
     lon = np.where(valid, ways.x / 1e7, np.nan)
     lat = np.where(valid, ways.y / 1e7, np.nan)
     if walk_rules == "auto":
@@ -434,18 +432,23 @@ def read_osm(
     mode = check_mode(mode)
     walk_rules = check_walk_rules(walk_rules)
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise LayerNotFoundError(
             f"OpenStreetMap file not found: {str(path)!r}. Check the path, or download an "
             "extract (e.g. a province .osm.pbf from Geofabrik) and pass it with area=... ."
         )
+    if not path.is_file():  # a folder, or a device or pipe that would never end or never start
+        raise NetworkError(
+            f"{str(path)!r} is not a regular file (a folder, device or pipe); give the path of "
+            "an .osm or .osm.pbf file."
+        )
     table = _speed_table(mode, speeds_kmh)
     osm_format = _osm_format(path)
     try:
-        ways = read_pbf_highways(path) if osm_format == "pbf" else None
-        if ways is None:
-            ways = _stream_highways(path, osm_format)
-    except (RuntimeError, ValueError) as exc:
+        ways = read_highways(path, osm_format)
+    except NetworkError:
+        raise
+    except (RuntimeError, ValueError) as exc:  # what libosmium refuses
         raise NetworkError(
             f"Cannot read {str(path)!r} as OpenStreetMap data ({exc}). Check that it is an "
             "OSM XML or PBF file (not GeoJSON, CSV or a web page saved by mistake) and that "
@@ -473,49 +476,6 @@ def read_osm(
         ways_seen=len(rules),
         area=area,
         divisor=1e7,
-    )
-
-
-def _stream_highways(path: Path, osm_format: str) -> HighwayWays:
-    """The ways with a ``highway`` key, streamed with pyosmium (any OSM file)."""
-    import osmium
-
-    processor = (
-        osmium.FileProcessor(
-            osmium.io.File(str(path), osm_format), osmium.osm.NODE | osmium.osm.WAY
-        )
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    refs: list[int] = []
-    xs: list[int] = []
-    ys: list[int] = []
-    way_ids: list[int] = []
-    counts: list[int] = []
-    tags: list[dict[str, str]] = []
-    add_ref, add_x, add_y = refs.append, xs.append, ys.append
-    for entity in processor:
-        way = cast("osmium.osm.Way", entity)
-        way_ids.append(way.id)
-        way_tags: dict[str, str] = {}
-        for tag in way.tags:  # the first value of a repeated key counts, as in tags.get
-            way_tags.setdefault(tag.k, tag.v)
-        tags.append(way_tags)
-        nodes = way.nodes
-        counts.append(len(nodes))
-        for node in nodes:
-            add_ref(node.ref)
-            location = node.location
-            add_x(location.x)
-            add_y(location.y)
-    return HighwayWays(
-        way_id=np.asarray(way_ids, dtype=np.int64),
-        tags=tags,
-        refs=np.asarray(refs, dtype=np.int64),
-        counts=np.asarray(counts, dtype=np.int64),
-        x=np.asarray(xs, dtype=np.int64),
-        y=np.asarray(ys, dtype=np.int64),
     )
 
 
@@ -547,7 +507,7 @@ def _streets_from_paths(
     inverse = inverse.reshape(-1)
     x = np.asarray(xs[first_pos])
     y = np.asarray(ys[first_pos])
-    valid = (x != _INVALID_COORD) & (y != _INVALID_COORD)
+    valid = (x != UNDEFINED) & (y != UNDEFINED)
     lon = x.astype(np.float64) / divisor  # exact decimal degrees
     lat = y.astype(np.float64) / divisor
     u = inverse[first]

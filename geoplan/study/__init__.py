@@ -1,6 +1,6 @@
 """A study end to end: study files and their checks, scoring and ranking the sites.
 
-Holds ``files`` (load_study, Study), ``_checks`` and ``ranking`` (rank_sites, score_sites).
+Holds ``files`` (load_study, Study), ``_checks``, ``scoring`` (Criterion) and ``ranking`` (rank_sites).
 May import io, measure, streets and decide; the maps and the CLI stand above it.
 """
 

@@ -27,7 +27,8 @@ from geoplan.decide.weights import normalize_weights
 from geoplan.io import layers
 from geoplan.measure.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.measure.decay import decay_problems, make_decay
-from geoplan.measure.scoring import (
+from geoplan.streets._walk_rules import WALK_RULES
+from geoplan.study.scoring import (
     CRITERION_KINDS,
     METRICS,
     MODES,
@@ -35,7 +36,6 @@ from geoplan.measure.scoring import (
     where_format_problems,
     where_problems,
 )
-from geoplan.streets._walk_rules import WALK_RULES
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_KEYS: Final = {

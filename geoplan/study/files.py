@@ -33,8 +33,8 @@ from geoplan._errors import (
 from geoplan.decide import mcda
 from geoplan.io import coords, layers
 from geoplan.measure.constraints import Constraint
-from geoplan.measure.scoring import Criterion
 from geoplan.study import _checks as checks
+from geoplan.study.scoring import Criterion
 
 __all__ = ["Study", "load_study", "study_from_dict"]
 
@@ -327,8 +327,13 @@ def load_study(path: str | Path) -> Study:
     """
     path = Path(path)
     if not path.is_file():
+        what = (
+            "is not a regular file (a folder, device or pipe)"
+            if path.exists()
+            else "does not exist"
+        )
         raise LayerNotFoundError(
-            f"Study file {str(path)!r} does not exist. Give the path of a .toml study, e.g. "
+            f"Study file {str(path)!r} {what}. Give the path of a .toml study, e.g. "
             "data/changzhou/study.toml."
         )
     try:

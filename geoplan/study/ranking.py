@@ -6,7 +6,7 @@
 
 The output has one row per candidate, best first: the site's own columns; for
 every criterion ``value__<name>__<unit>``, ``score__<name>`` and
-``contrib__<name>`` (see :mod:`geoplan.measure.scoring`); ``score``, ``rank``,
+``contrib__<name>`` (see :mod:`geoplan.study.scoring`); ``score``, ``rank``,
 ``eligible``, ``reason``, ``notes``; the nearest industrial park and station
 (``nearest_park_name``, ``nearest_park_m``, ``nearest_station_name``,
 ``nearest_station_m``, straight-line metres); and a one-line ``explanation``.
@@ -33,7 +33,8 @@ from geoplan.measure.candidates import grid_sites, scoring_points
 from geoplan.measure.constraints import Constraint, check_constraints
 from geoplan.measure.criteria import nearest_target
 from geoplan.measure.distance import DistanceMetric, StraightLine
-from geoplan.measure.scoring import (
+from geoplan.study.files import Study
+from geoplan.study.scoring import (
     Criterion,
     contrib_column,
     evaluate,
@@ -41,7 +42,6 @@ from geoplan.measure.scoring import (
     select_features,
     value_column,
 )
-from geoplan.study.files import Study
 
 __all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
 

@@ -1,9 +1,9 @@
 """Scoring: criterion definitions, raw values, 0-1 scores and the output columns.
 
 A :class:`Criterion` names what to measure (one of :data:`CRITERION_KINDS`,
-each a function of :mod:`geoplan.measure.criteria`), against which layer (or
-the features of it that :func:`select_features` picks by a column, ``where``),
-with which distance metric, how raw values become 0-1 scores (a
+each measured by a function of :mod:`geoplan.measure.criteria` or :mod:`geoplan.indicators`), against
+which layer (or the features of it that :func:`select_features` picks by a column, ``where``), with
+which distance metric, how raw values become 0-1 scores (a
 :class:`~geoplan.measure.decay.Decay`) and with what weight.
 
 Output columns follow one scheme, documented once here and in the README:
