@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 
 from geoplan._errors import (
     BrowserNotFoundError,
+    ChooseError,
     ConsistencyError,
     CoordinateError,
     CriterionError,
@@ -106,6 +107,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "BrowserNotFoundError",
+    "ChooseError",
     "ConsistencyError",
     "CoordinateError",
     "CRSError",
