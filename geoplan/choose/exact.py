@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import sys
 import time
 import warnings
 from typing import Any, Final
@@ -65,6 +67,28 @@ DENSE_CAP: Final = 2_000_000
 SOLVERS: Final = ("auto", "highs", "cbc")
 
 
+_BANNER_SHOWN = False
+
+
+def _quiet_highs() -> None:
+    """HiGHS prints a banner on stdout when its first model is made; make that one silently."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _BANNER_SHOWN = True
+
+
 def make_solver(name: str = "auto", *, time_limit_s: float | None = None, gap: float = 1e-6) -> Any:
     """A PuLP solver: HiGHS (through highspy) when available, else CBC (PuLP's own).
 
@@ -83,6 +107,7 @@ def make_solver(name: str = "auto", *, time_limit_s: float | None = None, gap: f
     if name == "highs" or (name == "auto" and highs.available()):
         if not highs.available():
             raise ChooseError("HiGHS is not installed (pip install highspy); use solver 'cbc'.")
+        _quiet_highs()
         return highs
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=gap, threads=1)
 

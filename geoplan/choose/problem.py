@@ -463,7 +463,9 @@ def problem_from_matrix(
     demand, site = np.nonzero(matrix <= cutoff)
     w = np.ones(n_demand) if weight is None else np.asarray(weight, dtype=float)
     if penalty is None:
-        penalty = float(cutoff) if np.isfinite(cutoff) else float(np.nanmax(matrix)) * (1 + 1e-9) + 1e-9
+        penalty = (
+            float(cutoff) if np.isfinite(cutoff) else float(np.nanmax(matrix)) * (1 + 1e-9) + 1e-9
+        )
     none = np.zeros(n_sites, dtype=bool)
     fields: dict[str, object] = {
         "fixed": none,
