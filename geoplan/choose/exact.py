@@ -109,7 +109,9 @@ def make_solver(name: str = "auto", *, time_limit_s: float | None = None, gap: f
             raise ChooseError("HiGHS is not installed (pip install highspy); use solver 'cbc'.")
         _quiet_highs()
         return highs
-    return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=gap, threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3 names CBC's successor
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, gapRel=gap, threads=1)
 
 
 def _spopt_fits(p: Problem) -> bool:
@@ -171,7 +173,10 @@ def _spopt(p: Problem, solver: Any) -> tuple[BoolArray, str, pulp.LpProblem]:
                 predefined_facilities_arr=predefined,
             )
         try:
-            model.solve(solver, results=False)
+            if isinstance(model, PDispersion):
+                model.solve(solver)
+            else:
+                model.solve(solver, results=False)
         except RuntimeError as exc:
             raise ChooseError(
                 f"The solver found no portfolio ({exc}); lower k or relax force_in."
@@ -190,7 +195,10 @@ def _model(p: Problem) -> tuple[pulp.LpProblem, dict[int, pulp.LpVariable], Any]
     prob = pulp.LpProblem("portfolio", sense)
     pool = np.flatnonzero(p.allowed | p.base)
     x = {
-        int(i): pulp.LpVariable(f"x_{i}", lowBound=1 if p.base[i] else 0, upBound=1, cat="Binary")
+        # Integer in [0, 1] (PuLP's "Binary" would reset the lower bound of the base sites)
+        int(i): prob.add_variable(
+            f"x_{i}", lowBound=1 if p.base[i] else 0, upBound=1, cat="Integer"
+        )
         for i in pool
     }
     new = [int(i) for i in pool if not p.fixed[i]]
@@ -222,16 +230,16 @@ def _model(p: Problem) -> tuple[pulp.LpProblem, dict[int, pulp.LpVariable], Any]
             j = int(demand[a])
             sites_j = site[a:z_end]
             if assign:
-                ys = [pulp.LpVariable(f"y_{i}_{j}", 0, 1) for i in sites_j]
+                ys = [prob.add_variable(f"y_{i}_{j}", 0, 1) for i in sites_j]
                 for y, i in zip(ys, sites_j, strict=True):
                     prob += y <= x[int(i)]
                     load.setdefault(int(i), []).append(float(p.weight[j]) * y)
                 share = pulp.lpSum(ys)
             else:
-                share = pulp.LpVariable(f"z_{j}", 0, 1)
+                share = prob.add_variable(f"z_{j}", 0, 1)
                 prob += share <= pulp.lpSum(x[int(i)] for i in sites_j)
             if p.objective == "median":
-                u = pulp.LpVariable(f"u_{j}", 0, 1)
+                u = prob.add_variable(f"u_{j}", 0, 1)
                 prob += share + u == 1
                 terms.append(
                     pulp.lpSum(
@@ -265,7 +273,7 @@ def _model(p: Problem) -> tuple[pulp.LpProblem, dict[int, pulp.LpVariable], Any]
             prob += pulp.lpSum(x[int(i)] for i in site[demand == j]) >= 1
         objective = pulp.lpSum(x[i] for i in new)
     else:
-        dmax = pulp.LpVariable("D", lowBound=0)
+        dmax = prob.add_variable("D", lowBound=0)
         xy = p.xy[pool]
         dist = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
         big = float(dist.max()) if dist.size else 0.0
