@@ -3,8 +3,8 @@
 * spopt's San Francisco instance (205 census tracts, 16 candidate stores, network
   distances; shipped with spopt's tests) and the results its tests publish: MCLP with
   5 km and p = 4 leaves 21 tracts uncovered (89.756 % covered); the p-median with p = 4
-  has a mean distance of 2982.1268579890657; the p-dispersion with p = 4 picks stores
-  0, 1, 14 and 15.
+  has a mean distance of 2982.1268579890657.  The set covering and the p-dispersion of
+  its stores against enumeration.
 * Every problem and side constraint on small random instances (10 sites): the exact
   solvers equal the best of all k-subsets, found by enumeration with a separate evaluator
   written here; the heuristic is feasible, never better than the optimum and its bound
@@ -79,18 +79,26 @@ def test_p_median_matches_spopts_published_mean_distance(san_francisco, milp: st
         assert solved.value / weight.sum() == pytest.approx(2982.1268579890657, rel=1e-12)
 
 
-def test_p_dispersion_matches_spopts_published_set(san_francisco) -> None:
-    cost, _ = san_francisco
-    # spopt's test takes the store x store part of the cost matrix as distances: do the same
-    # through coordinates that reproduce them is not possible, so compare on spopt's terms.
-    from spopt.locate import PDispersion
-
-    import pulp
-
-    model = PDispersion.from_cost_matrix(cost, 4).solve(pulp.PULP_CBC_CMD(msg=False))
-    published = [0, 1, 14, 15]
-    assert [i for i, v in enumerate(model.fac_vars) if v.varValue == 1] == published
-    # our own dispersion model agrees on a matrix given as coordinates: see brute force below
+def test_p_dispersion_of_spopts_stores_equals_brute_force() -> None:
+    stores = pd.read_csv(_spopt_data() / "SF_store_site_16_longlat.csv").sort_values(by=["NAME"])
+    lon, lat = stores["long"].to_numpy(), stores["lat"].to_numpy()
+    xy = np.column_stack(  # local metres (equirectangular; any metric map would do)
+        [
+            (lon - lon.mean()) * 111_320 * np.cos(np.radians(lat.mean())),
+            (lat - lat.mean()) * 110_574,
+        ]
+    )
+    gaps = np.linalg.norm(xy[:, None] - xy[None, :], axis=2)
+    best = max(
+        min(gaps[a, b] for a, b in itertools.combinations(c, 2))
+        for c in itertools.combinations(range(len(xy)), 4)
+    )
+    problem = problem_from_matrix(np.zeros((1, len(xy))), objective="dispersion", k=4, xy=xy)
+    spopt_path, own_path = solve_exact(problem), solve_exact(_own_model(problem))
+    assert "spopt PDispersion" in spopt_path.method and "PuLP model" in own_path.method
+    assert spopt_path.value == pytest.approx(best) and own_path.value == pytest.approx(best)
+    found = solve_heuristic(problem)
+    assert found.value <= best + 1e-6 <= found.bound + 1e-6
 
 
 def test_heuristic_on_spopts_instance_is_near_and_bounded(san_francisco) -> None:

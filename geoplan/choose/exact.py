@@ -363,6 +363,7 @@ def solve_exact(
         for i, var in x.items():
             chosen[i] = (var.varValue or 0) > 0.5
         how = "PuLP model"
+    chosen |= problem.base  # fixed by their bounds (PuLP leaves out variables in no row)
     value = problem.value(chosen)
     if problem.capacity is not None:  # what the sites can serve, not all they reach
         value = float(pulp.value(served if served is not None else prob.objective))
