@@ -156,7 +156,12 @@ def _options(study: Study | None, given: Mapping[str, Any]) -> dict[str, Any]:
     options = dict(CHOOSE_DEFAULTS)
     if study is not None:
         options.update(getattr(study, "choose", {}) or {})
-    options.update({key: value for key, value in given.items() if value is not None})
+    given = {key: value for key, value in given.items() if value is not None}
+    for one, other in (("max_m", "max_minutes"), ("budget_units", "budget_ha")):
+        for a, b in ((one, other), (other, one)):  # a keyword replaces the study's other form
+            if a in given and b not in given:
+                options[b] = None
+    options.update(given)
     if options["objective"] not in OBJECTIVES:
         raise ChooseError(
             f"objective = {options['objective']!r}; use one of {sorted(OBJECTIVES)!r}."
@@ -514,7 +519,7 @@ def _service_areas(
     metric = setup.metric
     network = getattr(metric, "network", None)
     if isinstance(metric, StraightLine) and math.isfinite(standard):
-        geoms = chosen_points.buffer(standard, resolution=32)
+        geoms = chosen_points.buffer(standard, quad_segs=32)
     elif network is not None and setup.unit == "min" and math.isfinite(standard):
         from geoplan.streets.isochrone import isochrones
 
