@@ -12,6 +12,7 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.streets`: OpenStreetMap networks, snapping, routing, isochrones;
 - :mod:`geoplan.decide`: pairwise judgements, AHP, weights, MCDA, robustness, sensitivity;
 - :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
+- :mod:`geoplan.choose`: portfolios of sites (coverage, p-median, set covering, dispersion);
 - :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
 
 with :mod:`geoplan.cli` on top.  Everything a user needs is here, flat: ``gp.read_layer``,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 
 from geoplan._errors import (
     BrowserNotFoundError,
+    ChooseError,
     ConsistencyError,
     CoordinateError,
     CriterionError,
@@ -105,6 +107,10 @@ _LAZY: dict[str, str] = {
     "gb50180_levels": "indicators.life_circles",
     "classify_pois": "indicators.facility_types",
     "read_osm_pois": "indicators.facility_types",
+    "choose_sites": "choose.portfolio",
+    "tradeoff_curve": "choose.portfolio",
+    "plot_tradeoff": "choose.portfolio",
+    "Portfolio": "choose.portfolio",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",
@@ -112,6 +118,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "BrowserNotFoundError",
+    "ChooseError",
     "ConsistencyError",
     "CoordinateError",
     "CRSError",

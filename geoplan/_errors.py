@@ -53,6 +53,10 @@ class NetworkError(GeoplanError, ValueError):
     """A street network cannot be loaded or routed on."""
 
 
+class ChooseError(GeoplanError, ValueError):
+    """A portfolio of sites cannot be chosen as asked (a constraint to relax is named)."""
+
+
 class OutputExistsError(GeoplanError, FileExistsError):
     """An output file exists and ``force`` was not given."""
 

@@ -263,6 +263,83 @@ def rank(
     _said_written(staged)
 
 
+@cli.command()
+@verbosity_options
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--k", "k", type=click.IntRange(min=1), help="New sites to choose (default: [choose] k)."
+)
+@click.option(
+    "--objective",
+    type=click.Choice(["coverage", "median", "cover_all", "dispersion", "score"]),
+    help="What the portfolio optimises (default: [choose] objective, else coverage).",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["auto", "exact", "heuristic"]),
+    help="Exact MILP, heuristic with a bound, or auto by size (default: [choose] solver).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Chosen sites to write: .gpkg, .geojson, .csv or .parquet (default: "
+    "[outputs] dir / portfolio.gpkg).",
+)
+@click.option("--map", "map_path", type=click.Path(path_type=Path), help="Also write a map.")
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@click.pass_context
+def choose(
+    ctx: click.Context,
+    study_path: Path,
+    k: int | None,
+    objective: str | None,
+    solver: str | None,
+    out: Path | None,
+    map_path: Path | None,
+    force: bool,
+) -> None:
+    """Choose the best portfolio of k new sites of STUDY (its [choose] table) and write it.
+
+    The sites are ranked first; existing sites are kept, and the table lists the
+    chosen ones in greedy build-out order with what each adds.
+    """
+    from geoplan.choose.portfolio import choose_sites
+
+    study = load_study(study_path)
+    if out is None:
+        out = Path(str(study.outputs["dir"])) / "portfolio.gpkg"
+    _check_outputs(out, force=force)
+    _check_outputs(_study_sidecar(out), map_path, force=force)
+    ranked = rank_sites(study, progress=not ctx.obj["quiet"])
+    portfolio = choose_sites(ranked, study, k=k, objective=objective, solver=solver)
+    page = None
+    if map_path is not None:
+        from geoplan import maps
+
+        settings = dict(_map_options(study, None, None))
+        offline = bool(settings.pop("offline", True))
+        page = maps.map_html(
+            maps.make_map(ranked, study, portfolio=portfolio, **maps.map_kwargs(settings)),
+            offline=offline,
+        )
+    table = portfolio.sites.drop(columns=["explanation"], errors="ignore")
+    with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
+        temp = staged.write_layer(table, out, layer_name="portfolio")
+        result = {"table": out.name, "sha256": sha256(temp)}
+        staged.write_text(study.to_toml(result=result), _study_sidecar(out), companion_of=out)
+        if page is not None and map_path is not None:
+            _stage_map(staged, page, map_path, None)
+    click.echo(portfolio.summary())
+    shown = [
+        c
+        for c in ("order", "site_id", "name", "role", "adds", "cumulative_share", "score")
+        if c in table.columns
+    ]
+    click.echo(pd.DataFrame(table[shown]).round(3).to_string(index=False))
+    _said_written(staged)
+
+
 def _read_result(path: Path) -> gpd.GeoDataFrame:
     if not path.is_file():
         raise LayerNotFoundError(

@@ -14,7 +14,9 @@ room                  may import
 ``indicators``        ``io``, ``measure``, ``streets``
 ``decide``            (nothing: it works on tables of scores)
 ``study``             ``io``, ``measure``, ``streets``, ``indicators``, ``decide``
-``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``decide``, ``study``
+``choose``            ``io``, ``measure``, ``streets``, ``study``
+``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``decide``, ``study``,
+                      ``choose``
 ``cli``               everything
 ====================  =============================================================
 
@@ -35,7 +37,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "geoplan"
 
-STAGES = ("io", "measure", "streets", "indicators", "decide", "study", "maps")
+STAGES = ("io", "measure", "streets", "indicators", "decide", "study", "choose", "maps")
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
     "measure": frozenset({"io"}),
@@ -43,7 +45,8 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "indicators": frozenset({"io", "measure", "streets"}),
     "decide": frozenset(),
     "study": frozenset({"io", "measure", "streets", "indicators", "decide"}),
-    "maps": frozenset({"io", "measure", "streets", "indicators", "decide", "study"}),
+    "choose": frozenset({"io", "measure", "streets", "study"}),
+    "maps": frozenset({"io", "measure", "streets", "indicators", "decide", "study", "choose"}),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
     "root": frozenset({*STAGES, "cli"}),

@@ -304,6 +304,7 @@ def make_map(
     facilities: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
     area: gpd.GeoDataFrame | None = None,
+    portfolio: Any = None,
     basemap: str | Sequence[str] | None = None,
     top_n: int | None = None,
     title: str | None = None,
@@ -334,6 +335,9 @@ def make_map(
         ``lines`` column (``"1"``, ``"2"``, ``"1;2"``); ``parks`` a ``jobs`` column.
     isochrones : geopandas.GeoDataFrame, optional
         Walk-time polygons with a ``minutes`` column.
+    portfolio : geoplan.choose.portfolio.Portfolio, optional
+        A chosen portfolio (:func:`geoplan.choose_sites`): its sites, each one's service
+        area and the demand left uncovered are drawn as three more layers.
     basemap : str or sequence of str, optional
         ``"carto-light"`` (default), ``"osm"``, ``"tianditu"``, ``"gaode"`` or
         ``"none"``; a list offers several, the first shown.  With ``"gaode"``
@@ -415,6 +419,10 @@ def make_map(
         rings=settings.rings_m,
         line_colors=settings.line_colors,
     )
+    if portfolio is not None:
+        from geoplan.maps._portfolio import add_portfolio
+
+        add_portfolio(m, portfolio, shift=settings.gcj02)
 
     ScoreLegend(
         cmap, sites, top_n=top if n_eligible else 0, n_ineligible=len(frame) - n_eligible

@@ -49,6 +49,7 @@ TOP_KEYS: Final = {
     "map",
     "network",
     "result",
+    "choose",
 }
 STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
 LAYER_KEYS: Final = {
@@ -94,6 +95,35 @@ CONSTRAINT_KEYS: Final = {
     "unit",
 }
 GRID_KEYS: Final = {"cell_m", "shape", "area"}
+#: Keys of [choose] (geoplan.choose.portfolio.CHOOSE_DEFAULTS has the same, with defaults).
+CHOOSE_KEYS: Final = {
+    "k",
+    "objective",
+    "demand",
+    "weight",
+    "metric",
+    "mode",
+    "max_m",
+    "max_minutes",
+    "existing",
+    "capacity",
+    "budget_units",
+    "units_column",
+    "budget_ha",
+    "land_column",
+    "district_column",
+    "quotas",
+    "min_spacing_m",
+    "force_in",
+    "force_out",
+    "score_weight",
+    "min_coverage",
+    "solver",
+    "milp",
+    "time_limit_s",
+}
+#: Portfolio objectives (geoplan.choose.problem.OBJECTIVES explains each).
+CHOOSE_OBJECTIVES: Final = ("coverage", "median", "cover_all", "dispersion", "score")
 OUTPUT_KEYS: Final = {"dir", "table", "map", "top"}
 RESULT_KEYS: Final = {"table", "sha256"}
 NETWORK_KEYS: Final = {
@@ -553,3 +583,103 @@ def resolve_weights(
         problems.append(f"weights ({method}): {exc}")
         return criteria
     return [dataclasses.replace(c, weight=float(found[c.name])) for c in criteria]
+
+
+def _names_list(problems: Problems, where: str, value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        problems.append(f'{where} = {value!r} must be a list of site ids, e.g. ["C03", "C07"].')
+
+
+def choose(
+    raw: Mapping[str, Any], layers_loaded: Mapping[str, gpd.GeoDataFrame], problems: Problems
+) -> dict[str, Any]:
+    """The ``[choose]`` table (a portfolio of sites): known keys, types and ranges.
+
+    Whether the constraints together leave a portfolio is checked when one is chosen
+    (:func:`geoplan.choose_sites`), where the error names the constraint to relax.
+    """
+    spec = table(problems, "choose", raw.get("choose"))
+    if not spec:
+        return {}
+    problems.unknown("choose", spec, CHOOSE_KEYS)
+    k = spec.get("k")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        problems.append(f"choose.k = {k!r} must be a whole number of new sites >= 1.")
+    if spec.get("objective", "coverage") not in CHOOSE_OBJECTIVES:
+        problems.append(
+            f"choose.objective = {spec['objective']!r}; use one of {list(CHOOSE_OBJECTIVES)!r}."
+        )
+    demand = spec.get("demand", "parks")
+    layer_names = set(raw.get("layers", {}) if isinstance(raw.get("layers"), Mapping) else {})
+    if demand not in layer_names:
+        problems.append(
+            f"choose.demand = {demand!r} is not a layer of the study; use one of "
+            f"{sorted(layer_names)!r}."
+        )
+    elif (
+        demand in layers_loaded
+        and spec.get("weight") is not None
+        and spec["weight"] not in layers_loaded[demand].columns
+    ):
+        problems.append(
+            f"choose.weight = {spec['weight']!r} is not a column of layer {demand!r}; its "
+            f"columns are {[c for c in layers_loaded[demand].columns if c != 'geometry']!r}."
+        )
+    if spec.get("metric", "straight") not in METRICS:
+        problems.append(f"choose.metric = {spec['metric']!r}; use one of {list(METRICS)!r}.")
+    if spec.get("mode", "walk") not in MODES:
+        problems.append(f"choose.mode = {spec['mode']!r}; use one of {list(MODES)!r}.")
+    for key in ("max_m", "max_minutes", "budget_units", "budget_ha", "time_limit_s"):
+        if spec.get(key) is not None:
+            problems.number(f"choose.{key}", spec[key])
+    if spec.get("max_m") is not None and spec.get("max_minutes") is not None:
+        problems.append("choose: give the standard as max_m or as max_minutes, not both.")
+    if spec.get("max_minutes") is not None and spec.get("metric", "straight") != "network":
+        problems.append(
+            'choose.max_minutes needs metric = "network" (travel times); give max_m for '
+            "straight-line metres."
+        )
+    if spec.get("budget_units") is not None and spec.get("budget_ha") is not None:
+        problems.append("choose: give one budget, budget_units or budget_ha, not both.")
+    if spec.get("min_spacing_m") is not None:
+        problems.number("choose.min_spacing_m", spec["min_spacing_m"], allow_zero=True)
+    for key in ("score_weight", "min_coverage"):
+        value = spec.get(key)
+        if (
+            value is not None
+            and (problems.number(f"choose.{key}", value, allow_zero=True) or 0) > 1
+        ):
+            problems.append(f"choose.{key} = {value!r} must lie between 0 and 1.")
+    for key in ("force_in", "force_out"):
+        _names_list(problems, f"choose.{key}", spec.get(key))
+    existing = spec.get("existing")
+    if isinstance(existing, Mapping):
+        problems.unknown("choose.existing", existing, {"column", "values", "value"})
+        sites = layers_loaded.get("candidates")
+        if sites is not None and existing.get("column") not in sites.columns:
+            problems.append(
+                f"choose.existing.column = {existing.get('column')!r} is not a column of the "
+                f"candidates; use one of {[c for c in sites.columns if c != 'geometry']!r}."
+            )
+    else:
+        _names_list(problems, "choose.existing", existing)
+    quotas = table(problems, "choose.quotas", spec.get("quotas"))
+    for district, bounds in quotas.items():
+        where = f"choose.quotas.{district}"
+        bounds = table(problems, where, bounds)
+        problems.unknown(where, bounds, {"min", "max"})
+        for key in ("min", "max"):
+            value = bounds.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                problems.append(f"{where}.{key} = {value!r} must be a whole number >= 0.")
+    for key, allowed in (
+        ("solver", ("auto", "exact", "heuristic")),
+        ("milp", ("auto", "highs", "cbc")),
+    ):
+        if spec.get(key, "auto") not in allowed:
+            problems.append(f"choose.{key} = {spec[key]!r}; use one of {list(allowed)!r}.")
+    return spec

@@ -78,6 +78,7 @@ class Study:
     weights_spec: dict[str, Any] = field(default_factory=dict)
     top: int = 10
     result: dict[str, Any] = field(default_factory=dict)
+    choose: dict[str, Any] = field(default_factory=dict)
 
     @property
     def weights(self) -> pd.Series:
@@ -126,8 +127,13 @@ class Study:
             out["constraints"] = [c.to_dict() for c in self.constraints]
         if self.weights_spec:
             out["weights"] = self.weights_spec
-        for key in ("outputs", "map", "network"):
-            value = {"outputs": self.outputs, "map": self.map_options, "network": self.network}[key]
+        for key in ("outputs", "map", "network", "choose"):
+            value = {
+                "outputs": self.outputs,
+                "map": self.map_options,
+                "network": self.network,
+                "choose": self.choose,
+            }[key]
             if value:
                 out[key] = {k: (str(v) if isinstance(v, Path) else v) for k, v in value.items()}
         return out
@@ -247,6 +253,12 @@ def study_from_dict(
     constraint_list = checks.constraints(raw, layer_names, problems)
     checks.check_columns(study_layers, criteria_list, constraint_list, problems)
     network = checks.network(raw, folder, problems)
+    choose = checks.choose(raw, study_layers, problems)
+    if choose.get("metric") == "network" and "source" not in network:
+        problems.append(
+            'choose.metric = "network" but there is no [network] source; add [network] '
+            'source = "city.osm.pbf".'
+        )
     outputs = checks.outputs(raw, folder, problems)
     result = checks.table(problems, "result", raw.get("result"))
     problems.unknown("result", result, checks.RESULT_KEYS)
@@ -281,6 +293,7 @@ def study_from_dict(
         result=result,
         weights_spec=weights_spec,
         top=int(top),
+        choose=choose,
     )
     if study.metric_crs is None:
         study.metric_crs = coords.local_metric_crs(study.bounds())

@@ -43,7 +43,7 @@ from geoplan.study.scoring import (
     value_column,
 )
 
-__all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
+__all__ = ["explain_site", "format_value", "rank_sites", "score_sites", "study_metric"]
 
 logger = logging.getLogger(__name__)
 
@@ -360,6 +360,52 @@ def score_sites(
     return ranked
 
 
+class _StudyNetworks:
+    """The study's street networks, one per travel mode, and one metric per (mode, unit)."""
+
+    def __init__(self, study: Study, crs: pyproj.CRS) -> None:
+        self.options = dict(study.network)
+        if self.options.get("source") is None:
+            raise CriterionError(
+                "A criterion uses metric = 'network' but the study has no [network] source; add "
+                '[network] source = "city.osm.pbf" (or a place name to download).'
+            )
+        margin_m = float(self.options.get("margin_m", 3000.0))
+        self.crs = crs
+        self.area = (
+            gpd.GeoSeries([shapely.box(*study.bounds())], crs="EPSG:4326")
+            .to_crs(crs)
+            .buffer(margin_m)
+        )
+        self.networks: dict[str, Any] = {}
+        self.metrics: dict[tuple[str, str], DistanceMetric] = {}
+
+    def __call__(self, mode: str, unit: str) -> DistanceMetric:
+        from geoplan.streets.network import load_network
+        from geoplan.streets.routing import NetworkMetric
+
+        options = self.options
+        if mode not in self.networks:
+            self.networks[mode] = load_network(
+                options["source"],  # a file is made absolute when the study is loaded
+                mode=mode,
+                crs=self.crs,
+                area=self.area,
+                speeds_kmh=options.get("speeds_kmh"),
+                cache_dir=options.get("cache_dir"),
+                walk_rules=options.get("walk_rules", "auto"),
+            )
+        if (mode, unit) not in self.metrics:
+            self.metrics[(mode, unit)] = NetworkMetric(
+                self.networks[mode],
+                unit=unit,
+                max_snap_m=float(options.get("max_snap_m", 500.0)),
+                access_speed_kmh=options.get("access_speed_kmh"),
+                entrance_m=float(options.get("entrance_m", 25.0)),
+            )
+        return self.metrics[(mode, unit)]
+
+
 def _network_metrics(
     study: Study, crs: pyproj.CRS
 ) -> tuple[dict[str, DistanceMetric], dict[int, DistanceMetric]]:
@@ -368,47 +414,37 @@ def _network_metrics(
     needs_k = [(i, k) for i, k in enumerate(study.constraints) if k.metric == "network"]
     if not needs and not needs_k:
         return {}, {}
-    from geoplan.streets.network import load_network
-    from geoplan.streets.routing import NetworkMetric
-
-    options = dict(study.network)
-    if options.get("source") is None:
-        raise CriterionError(
-            "A criterion uses metric = 'network' but the study has no [network] source; add "
-            '[network] source = "city.osm.pbf" (or a place name to download).'
-        )
-    source = options["source"]  # a file is made absolute when the study is loaded
-    margin_m = float(options.get("margin_m", 3000.0))
-    area = (
-        gpd.GeoSeries([shapely.box(*study.bounds())], crs="EPSG:4326").to_crs(crs).buffer(margin_m)
-    )
-    networks: dict[str, Any] = {}
-    metrics: dict[tuple[str, str], DistanceMetric] = {}
-
-    def metric_for(mode: str, unit: str) -> DistanceMetric:
-        if mode not in networks:
-            networks[mode] = load_network(
-                source,
-                mode=mode,
-                crs=crs,
-                area=area,
-                speeds_kmh=options.get("speeds_kmh"),
-                cache_dir=options.get("cache_dir"),
-                walk_rules=options.get("walk_rules", "auto"),
-            )
-        if (mode, unit) not in metrics:
-            metrics[(mode, unit)] = NetworkMetric(
-                networks[mode],
-                unit=unit,
-                max_snap_m=float(options.get("max_snap_m", 500.0)),
-                access_speed_kmh=options.get("access_speed_kmh"),
-                entrance_m=float(options.get("entrance_m", 25.0)),
-            )
-        return metrics[(mode, unit)]
-
+    metric_for = _StudyNetworks(study, crs)
     by_criterion = {c.name: metric_for(str(c.mode), c.unit) for c in needs}
     by_constraint = {i: metric_for(str(k.mode), k.unit) for i, k in needs_k}
     return by_criterion, by_constraint
+
+
+def study_metric(
+    study: Study, *, metric: str = "straight", mode: str = "walk", unit: str = "m"
+) -> DistanceMetric:
+    """The distance metric a study measures with: straight-line, or along its [network].
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+    metric : {"straight", "network"}
+        Straight-line metres, or along the study's street network.
+    mode : {"walk", "bike", "drive"}
+        Travel mode on the network.
+    unit : {"m", "min"}
+        Metres or minutes on the network.
+
+    Returns
+    -------
+    DistanceMetric
+        Measuring in the study's metric CRS.
+    """
+    if metric != "network":
+        return StraightLine()
+    crs = study.metric_crs or coords.local_metric_crs(study.bounds())
+    return _StudyNetworks(study, crs)(mode, unit)
 
 
 def study_sites(study: Study) -> gpd.GeoDataFrame:
