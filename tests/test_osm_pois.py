@@ -23,7 +23,8 @@ import shapely
 
 import geoplan as gp
 from geoplan._errors import GeoplanError, LayerNotFoundError, LayerReadError
-from geoplan.streets.osm_pois import MAX_INFLATION, _fields, check_inflation, read_osm_features
+from geoplan.streets._osm_file import _fields
+from geoplan.streets.osm_pois import read_osm_features
 
 NODES = {  # id: (lon, lat)
     1: (119.9700, 31.7800),
@@ -225,7 +226,7 @@ def hostile_files(folder: Path, real: Path) -> dict[str, tuple[Path, type[Geopla
     lying = _block(b"OSMData", 1000, zlib.compress(b"\0" * (32 << 20)))  # says 1000 bytes
     files: dict[str, tuple[bytes, type[GeoplanError], str]] = {
         "empty.osm.pbf": (b"", LayerReadError, "empty"),
-        "garbage.osm.pbf": (os.urandom(3000), LayerReadError, "not a readable OpenStreetMap file"),
+        "garbage.osm.pbf": (os.urandom(3000), LayerReadError, "damaged or truncated"),
         "cut.osm.pbf": (data[: len(data) * 6 // 10], LayerReadError, "ends inside a block"),
         "huge_header.osm.pbf": (b"\xff\xff\xff\xff" + b"x" * 64, LayerReadError, "64 KiB"),
         "bomb.osm.pbf": (
@@ -267,13 +268,13 @@ def test_broken_and_hostile_files_fail_cleanly(shared_data: Path, tmp_path: Path
 
 def test_a_zip_bomb_is_refused_before_anything_is_inflated(tmp_path: Path) -> None:
     """The envelopes declare 1,000 blocks of 32 MiB (the format's limit): 32 GiB from a file
-    of 3 MB.  The check reads the envelopes only."""
-    block = _block(b"OSMData", 32 << 20, b"\0" * 3000)  # the data need not even inflate
+    of 3 MB.  The street reader's envelope check refuses it from the envelopes alone (the data
+    do not even inflate); a directory or a device is not read at all."""
     path = tmp_path / "bomb.osm.pbf"
-    path.write_bytes(block * 1000)
+    path.write_bytes(_block(b"OSMData", 32 << 20, b"\0" * 3000) * 1000)
     with pytest.raises(LayerReadError, match=r"inflate to 33,554,432,000 bytes"):
-        check_inflation(path, "pbf")
-    real = _block(b"OSMData", 6000, zlib.compress(b"\0" * 6000))
-    path.write_bytes(real * 10)
-    assert check_inflation(path, "pbf") == 60_000 <= MAX_INFLATION * path.stat().st_size + 2**20
-    assert check_inflation(path, "osm") == 0
+        gp.read_osm_pois(path)
+    folder = tmp_path / "folder.osm.pbf"
+    folder.mkdir()
+    with pytest.raises(LayerReadError, match="not a regular file"):
+        gp.read_osm_pois(folder)

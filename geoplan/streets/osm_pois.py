@@ -12,15 +12,16 @@ other nodes and ways:
   that does not form a valid area, and an open way, by a point on its line;
 * other relations are skipped (they have no geometry of their own).
 
-The file is checked before libosmium reads it, so that a hostile or broken
-file fails with a :class:`~geoplan.LayerReadError` in time and memory
-proportional to its size: the name must say the format (as for street
-networks, :func:`geoplan.streets.osm.read_osm`); a PBF file's blob envelopes
-must respect the format's limits and inflate to at most
-:data:`MAX_INFLATION` times the file (checked from the envelopes, before
-anything is inflated); a compressed XML file is inflated by Python into a
-temporary file, stopping at :data:`MAX_XML_INFLATION` times its size.  Node
-locations are kept in a file-backed index (libosmium's
+The file goes through the same checks as a street network's
+(:func:`geoplan.streets.osm.read_osm`), so that a hostile or broken file fails
+with a :class:`~geoplan.LayerReadError` in time and memory proportional to its
+size: it must be a regular file whose name says the format; a PBF file's blob
+envelopes must respect the format's limits and inflate to at most
+:data:`~geoplan.streets._osm_file.MAX_INFLATION` times the file
+(:func:`~geoplan.streets._osm_file.check_pbf_envelope`, before anything is
+inflated); and a compressed XML file is inflated by Python into a temporary
+file, stopping at :data:`MAX_XML_INFLATION` times its size, before libosmium
+reads it.  Node locations are kept in a file-backed index (libosmium's
 ``sparse_file_array``) in a temporary folder, not in memory.
 """
 
@@ -32,7 +33,7 @@ import logging
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -40,21 +41,17 @@ import pandas as pd
 import shapely
 
 from geoplan._errors import LayerNotFoundError, LayerReadError, NetworkError
+from geoplan.streets._osm_file import check_pbf_envelope
 from geoplan.streets.osm import OSM_SUFFIXES, _osm_format
 
-__all__ = ["MAX_INFLATION", "MAX_XML_INFLATION", "check_inflation", "read_osm_features"]
+__all__ = ["MAX_XML_INFLATION", "read_osm_features"]
 
 logger = logging.getLogger(__name__)
-
-MAX_INFLATION: Final = 16
-"""A PBF file's blocks may inflate to at most this many times its size (real extracts: 2-4)."""
 
 MAX_XML_INFLATION: Final = 60
 """A compressed XML file may inflate to at most this many times its size (real ones: 5-20)."""
 
-_MAX_HEADER_BYTES: Final = 64 * 1024  # the PBF format's limits
-_MAX_BLOB_BYTES: Final = 32 * 2**20
-_SLACK_BYTES: Final = 2**20  # tiny files: headers and small blocks compress poorly
+_SLACK_BYTES: Final = 2**20  # tiny files: no ratio means much for a few kilobytes
 _CHUNK_BYTES: Final = 2**20
 
 
@@ -64,81 +61,6 @@ def _damaged(path: Path, problem: str) -> LayerReadError:
         "(or export it again from the tool that made it); a .osm.pbf file must be a complete "
         "PBF extract, a .osm/.osm.bz2 file OSM XML."
     )
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """The protocol-buffers varint at ``pos`` and the position after it."""
-    value = 0
-    for shift in range(0, 70, 7):
-        if pos >= len(data):
-            raise ValueError("a number runs past the end of its message")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-    raise ValueError("a number is longer than 10 bytes")
-
-
-def _fields(data: bytes) -> dict[int, int | bytes]:
-    """The top-level fields of a protocol-buffers message (the first of each number)."""
-    out: dict[int, int | bytes] = {}
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
-        wire = key & 7
-        value: int | bytes
-        if wire == 0:
-            value, pos = _varint(data, pos)
-        elif wire == 2:
-            size, pos = _varint(data, pos)
-            if size > len(data) - pos:
-                raise ValueError(f"a field of {size:,} bytes runs past the end of its message")
-            value, pos = data[pos : pos + size], pos + size
-        elif wire in (1, 5):
-            size = 8 if wire == 1 else 4
-            if size > len(data) - pos:
-                raise ValueError("a field runs past the end of its message")
-            value, pos = int.from_bytes(data[pos : pos + size], "little"), pos + size
-        else:
-            raise ValueError(f"unknown protocol-buffers wire type {wire}")
-        out.setdefault(key >> 3, value)
-    return out
-
-
-def _read(file: IO[bytes], size: int, what: str) -> bytes:
-    data = file.read(size)
-    if len(data) != size:
-        raise ValueError(f"the file ends inside {what} ({len(data):,} of {size:,} bytes)")
-    return data
-
-
-def _pbf_inflated_bytes(path: Path) -> int:
-    """What a PBF file's blobs inflate to, from their envelopes (nothing is inflated)."""
-    inflated = 0
-    with path.open("rb") as file:
-        while prefix := file.read(4):
-            if len(prefix) < 4:
-                raise ValueError(f"it ends in {len(prefix)} stray byte(s) after its last block")
-            header_bytes = int.from_bytes(prefix, "big")
-            if not 0 < header_bytes <= _MAX_HEADER_BYTES:
-                raise ValueError(
-                    f"a block header declares {header_bytes:,} bytes (the format allows 1 to 64 KiB)"
-                )
-            blob_bytes = _fields(_read(file, header_bytes, "a block header")).get(3)
-            if not isinstance(blob_bytes, int) or blob_bytes > _MAX_BLOB_BYTES:
-                raise ValueError(
-                    f"a block declares {blob_bytes!r} bytes (the format allows 32 MiB)"
-                )
-            blob = _fields(_read(file, blob_bytes, "a block"))
-            raw = blob.get(1)
-            raw_size = len(raw) if isinstance(raw, bytes) else blob.get(2)
-            if not isinstance(raw_size, int) or raw_size > _MAX_BLOB_BYTES:
-                raise ValueError(
-                    f"a block declares it inflates to {raw_size!r} bytes (the format allows 32 MiB)"
-                )
-            inflated += raw_size
-    return inflated
 
 
 def _inflate_xml(path: Path, compression: str, folder: Path) -> Path:
@@ -164,47 +86,6 @@ def _inflate_xml(path: Path, compression: str, folder: Path) -> Path:
             raise
         raise _damaged(path, f"it does not inflate ({exc})") from exc
     return target
-
-
-def check_inflation(path: str | Path, osm_format: str) -> int:
-    """Check that a PBF file's blobs inflate to at most :data:`MAX_INFLATION` times its size.
-
-    Parameters
-    ----------
-    path
-        The file.
-    osm_format
-        libosmium's name of its format (``"pbf"``; other formats pass).
-
-    Returns
-    -------
-    int
-        The bytes its blobs inflate to (0 for other formats).
-
-    Raises
-    ------
-    LayerReadError
-        For an empty file, one cut short or with stray bytes, sizes beyond
-        the format's limits, or a zip bomb.
-    """
-    path = Path(path)
-    if osm_format != "pbf":
-        return 0
-    size = path.stat().st_size
-    try:
-        if size == 0:
-            raise ValueError("it is empty (0 bytes)")
-        inflated = _pbf_inflated_bytes(path)
-    except ValueError as exc:
-        raise _damaged(path, str(exc)) from exc
-    if inflated > MAX_INFLATION * size + _SLACK_BYTES:
-        raise LayerReadError(
-            f"{str(path)!r} is not a real OpenStreetMap extract: its {size:,} bytes would inflate "
-            f"to {inflated:,} bytes, {inflated / size:,.0f} times its size (real .osm.pbf files "
-            f"inflate 2-4 times, at most {MAX_INFLATION} are accepted). Download the extract "
-            "again from a trusted source (e.g. Geofabrik)."
-        )
-    return inflated
 
 
 def _line_point(locations: list[tuple[float, float]]) -> shapely.Point | None:
@@ -268,10 +149,15 @@ def read_osm_features(
     from osmium.geom import WKBFactory
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise LayerNotFoundError(
             f"OpenStreetMap file not found: {str(path)!r}. Check the path; give the same "
             f"{' / '.join(OSM_SUFFIXES)} file the street network comes from."
+        )
+    if not path.is_file():  # a folder, or a device or pipe that would never end or never start
+        raise LayerReadError(
+            f"{str(path)!r} is not a regular file (a folder, device or pipe); give the path of "
+            "an .osm or .osm.pbf file."
         )
     try:
         osm_format = _osm_format(path)
@@ -287,7 +173,11 @@ def read_osm_features(
     keys = list(dict.fromkeys(keys))
     if not pairs:
         raise LayerReadError("Give at least one (key, value) tag to read POIs by.")
-    check_inflation(path, osm_format)
+    if osm_format == "pbf":
+        try:
+            check_pbf_envelope(path)
+        except NetworkError as exc:  # the street reader's check, said of a POI layer
+            raise LayerReadError(str(exc)) from exc
     rows: list[tuple[str, int, dict[str, str | None], shapely.Geometry]] = []
     open_ways: dict[int, tuple[dict[str, str | None], shapely.Geometry | None]] = {}
     skipped = 0
