@@ -28,7 +28,14 @@ from geoplan.io import layers
 from geoplan.measure.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.measure.decay import decay_problems, make_decay
 from geoplan.streets._walk_rules import WALK_RULES
-from geoplan.study.scoring import CRITERION_KINDS, METRICS, MODES, Criterion
+from geoplan.study.scoring import (
+    CRITERION_KINDS,
+    METRICS,
+    MODES,
+    Criterion,
+    where_format_problems,
+    where_problems,
+)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_KEYS: Final = {
@@ -71,6 +78,7 @@ CRITERION_KEYS: Final = {
     "metric",
     "mode",
     "unit",
+    "where",
 }
 CONSTRAINT_KEYS: Final = {
     "kind",
@@ -400,7 +408,10 @@ def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) 
             found = decay_problems(dd, where=f"{where}.distance_decay")
             problems.extend(found)
             distance_decay = None if found else make_decay(dd)
-        if decay is None or kind not in CRITERION_KINDS or weight is None:
+        where_spec = spec.get("where")
+        where_found = where_format_problems(where_spec, label=f"{where}.where")
+        problems.extend(where_found)
+        if decay is None or kind not in CRITERION_KINDS or weight is None or where_found:
             continue
         out.append(
             Criterion(
@@ -418,6 +429,7 @@ def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) 
                 unit=unit,
                 radius_m=cutoff["radius_m"],
                 max_minutes=cutoff["max_minutes"],
+                where=dict(where_spec) if where_spec is not None else None,
             )
         )
     return out
@@ -495,6 +507,11 @@ def check_columns(
             problems.append(
                 f"criteria ({c.name}).column = {c.column!r} is not a column of layer {c.layer!r}; "
                 f"its columns are {[x for x in layer.columns if x != 'geometry']!r}."
+            )
+        if c.where and layer is not None:
+            problems.extend(
+                f"criteria ({c.name}).{p}"
+                for p in where_problems(layer, c.where, layer_name=c.layer)
             )
     candidates = study_layers.get("candidates")
     for i, k in enumerate(constraints):

@@ -34,7 +34,14 @@ from geoplan.measure.constraints import Constraint, check_constraints
 from geoplan.measure.criteria import nearest_target
 from geoplan.measure.distance import DistanceMetric, StraightLine
 from geoplan.study.files import Study
-from geoplan.study.scoring import Criterion, contrib_column, evaluate, score_column, value_column
+from geoplan.study.scoring import (
+    Criterion,
+    contrib_column,
+    evaluate,
+    score_column,
+    select_features,
+    value_column,
+)
 
 __all__ = ["explain_site", "format_value", "rank_sites", "score_sites", "study_metric"]
 
@@ -200,6 +207,7 @@ def _criteria_meta(
             "value_column": value_column(c),
             "score_column": score_column(c),
             "contrib_column": contrib_column(c),
+            **({"where": c.to_dict()["where"]} if c.where else {}),
         }
         for c in criteria
     ]
@@ -294,7 +302,8 @@ def score_sites(
     frame = pd.DataFrame(index=points.index)
     notes = pd.Series("", index=points.index, dtype=object)
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
-        result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
+        targets = select_features(projected[c.layer], c.where, layer_name=c.layer)
+        result = evaluate(c, points, targets, metric=metrics[c.name])
         frame = frame.join(result)
         notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}

@@ -1,8 +1,9 @@
 """Scoring: criterion definitions, raw values, 0-1 scores and the output columns.
 
 A :class:`Criterion` names what to measure (one of :data:`CRITERION_KINDS`,
-each measured by a function of :mod:`geoplan.measure.criteria` or :mod:`geoplan.indicators`), against which layer, with which
-distance metric, how raw values become 0-1 scores (a
+each measured by a function of :mod:`geoplan.measure.criteria` or :mod:`geoplan.indicators`), against
+which layer (or the features of it that :func:`select_features` picks by a column, ``where``), with
+which distance metric, how raw values become 0-1 scores (a
 :class:`~geoplan.measure.decay.Decay`) and with what weight.
 
 Output columns follow one scheme, documented once here and in the README:
@@ -23,9 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from geoplan._errors import CriterionError
+from geoplan._errors import CriterionError, plain
 from geoplan.measure import criteria as measures
 from geoplan.measure.decay import Decay
 from geoplan.measure.distance import DistanceMetric
@@ -36,7 +39,10 @@ __all__ = [
     "contrib_column",
     "evaluate",
     "score_column",
+    "select_features",
     "value_column",
+    "where_format_problems",
+    "where_problems",
 ]
 
 #: The criterion kinds, each named after the function that measures it.
@@ -75,6 +81,10 @@ class Criterion:
         Travel mode of a network metric.
     unit : {"m", "min"}
         Unit of distances: metres, or minutes (network only).
+    where : mapping, optional
+        Measure only the layer's features whose columns hold these values,
+        e.g. ``{"kind": "school"}`` or ``{"kind": ["school", "university"]}``
+        (see :func:`select_features`).
     """
 
     name: str
@@ -92,6 +102,7 @@ class Criterion:
     mode: str | None = None
     unit: str = "m"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    where: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CRITERION_KINDS:
@@ -99,6 +110,9 @@ class Criterion:
                 f"Criterion {self.name!r} has kind {self.kind!r}; use one of "
                 f"{list(CRITERION_KINDS)!r}."
             )
+        problems = where_format_problems(self.where, label=f"Criterion {self.name!r}: where")
+        if problems:
+            raise CriterionError(" ".join(problems))
 
     @property
     def value_unit(self) -> str:
@@ -131,7 +145,138 @@ class Criterion:
                 out[key] = value
         if self.distance_decay is not None:
             out["distance_decay"] = self.distance_decay.to_dict()
+        if self.where:
+            out["where"] = {str(k): _values(v) for k, v in self.where.items()}
         return out
+
+
+_SCALARS: Final = (str, int, float, bool)
+
+
+def _values(wanted: Any) -> list[Any] | Any:
+    """A ``where`` value as given: a scalar, or a list of scalars."""
+    return list(wanted) if isinstance(wanted, list | tuple | set | frozenset) else wanted
+
+
+def where_format_problems(where: object, *, label: str = "where") -> list[str]:
+    """What is wrong with the form of a ``where`` selection (``[]`` when nothing is).
+
+    Parameters
+    ----------
+    where : object
+        ``None``, or a mapping of column name to a value or a non-empty list
+        of values (text, numbers, true/false).
+    label : str
+        How the selection is named in messages (e.g. ``criteria[3].where``).
+
+    Returns
+    -------
+    list of str
+        One message per problem, each with the fix.
+    """
+    if where is None:
+        return []
+    example = 'where = { kind = "school" } or where = { kind = ["school", "university"] }'
+    if not isinstance(where, Mapping) or not where:
+        return [f"{label} = {plain(where)!r} must be a table of column = value(s), e.g. {example}."]
+    problems = []
+    for column, wanted in where.items():
+        values = _values(wanted)
+        scalars = values if isinstance(values, list) else [values]
+        if not isinstance(column, str) or not column:
+            problems.append(f"{label}: the column {plain(column)!r} must be a column name (text).")
+        elif not scalars or not all(isinstance(v, _SCALARS) for v in scalars):
+            problems.append(
+                f"{label}.{column} = {plain(wanted)!r} must be a value or a non-empty list of "
+                f"values (text, numbers, true/false), e.g. {example}."
+            )
+    return problems
+
+
+def _where_mask(layer: pd.DataFrame, where: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    mask = np.ones(len(layer), dtype=bool)
+    for column, wanted in where.items():
+        values = _values(wanted)
+        mask &= layer[column].isin(values if isinstance(values, list) else [values]).to_numpy()
+    return mask
+
+
+def where_problems(
+    layer: pd.DataFrame, where: Mapping[str, Any], *, layer_name: str = "layer"
+) -> list[str]:
+    """Why a ``where`` selection picks nothing from a layer (``[]`` when it picks something).
+
+    Parameters
+    ----------
+    layer : pandas.DataFrame
+        The layer to select from.
+    where : mapping
+        Column name to value(s); see :func:`select_features`.
+    layer_name : str
+        The layer's name, for messages.
+
+    Returns
+    -------
+    list of str
+        A message for every column the layer lacks, or one saying that no
+        feature matches, with the values each column does hold.
+    """
+    columns = [c for c in layer.columns if c != getattr(layer, "_geometry_column_name", None)]
+    problems = [
+        f"where: {column!r} is not a column of layer {layer_name!r}; its columns are "
+        f"{columns!r}. Check the spelling."
+        for column in where
+        if column not in layer.columns
+    ]
+    if problems or _where_mask(layer, where).any():
+        return problems
+    held = "; ".join(
+        f"column {column!r} holds {[plain(v) for v in pd.unique(layer[column].dropna())[:12]]!r}"
+        for column in where
+    )
+    shown = {str(k): _values(v) for k, v in where.items()}
+    return [
+        f"where = {shown!r} matches no feature of layer {layer_name!r} ({len(layer)} features): "
+        f"{held}. Use values the layer holds (spelling and case count, and 1 is not '1')."
+    ]
+
+
+def select_features(
+    layer: gpd.GeoDataFrame, where: Mapping[str, Any] | None, *, layer_name: str = "layer"
+) -> gpd.GeoDataFrame:
+    """The features of a layer whose columns hold the given values.
+
+    One facilities file can then serve every criterion: ``{"kind": "school"}``
+    keeps the schools, ``{"kind": ["hospital", "clinic"]}`` either kind, and
+    several columns must all match.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        The layer.
+    where : mapping or None
+        Column name to a value or a list of values; ``None`` keeps every feature.
+    layer_name : str
+        The layer's name, for messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The matching features (the layer itself when ``where`` is ``None``);
+        the layer is not changed.
+
+    Raises
+    ------
+    CriterionError
+        For a malformed selection, a column the layer lacks, or a selection
+        no feature matches (with the values the columns hold).
+    """
+    if where is None:
+        return layer
+    problems = where_format_problems(where) or where_problems(layer, where, layer_name=layer_name)
+    if problems:
+        raise CriterionError(" ".join(problems))
+    return layer[_where_mask(layer, where)]
 
 
 def value_column(criterion: Criterion) -> str:
