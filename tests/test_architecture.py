@@ -12,8 +12,9 @@ room                  may import
 ``measure``           ``io``
 ``streets``           ``io``, ``measure`` (the distance protocol it implements)
 ``decide``            (nothing: it works on tables of scores)
-``study``             ``io``, ``measure``, ``streets``, ``decide``
-``maps``              ``io``, ``measure``, ``streets``, ``decide``, ``study``
+``indicators``        ``io``, ``measure``, ``streets``
+``study``             ``io``, ``measure``, ``streets``, ``decide``, ``indicators``
+``maps``              ``io``, ``measure``, ``streets``, ``decide``, ``indicators``, ``study``
 ``cli``               everything
 ====================  =============================================================
 
@@ -34,14 +35,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "geoplan"
 
-STAGES = ("io", "measure", "streets", "decide", "study", "maps")
+STAGES = ("io", "measure", "streets", "decide", "indicators", "study", "maps")
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
     "measure": frozenset({"io"}),
     "streets": frozenset({"io", "measure"}),
     "decide": frozenset(),
-    "study": frozenset({"io", "measure", "streets", "decide"}),
-    "maps": frozenset({"io", "measure", "streets", "decide", "study"}),
+    "indicators": frozenset({"io", "measure", "streets"}),
+    "study": frozenset({"io", "measure", "streets", "decide", "indicators"}),
+    "maps": frozenset({"io", "measure", "streets", "decide", "indicators", "study"}),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
     "root": frozenset({*STAGES, "cli"}),
