@@ -30,7 +30,9 @@ they agree to rounding (about 1e-12 of a chain's length).
 from __future__ import annotations
 
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numba
@@ -328,8 +330,8 @@ def _direct(
     I8, F8, I8, F8, F8, F8, F8,  # sites by chain: start, place, exits, off-network leg
     I8, I8, F8, I8, F8, F8, I8, F8, F8, F8, F8,  # stretches by target
     I8, I8,  # sites inside targets
-    F8, F8, "int64", "int64",
-    returns="float64[:, :, ::1]", parallel=True,
+    F8, F8, "int64", "int64", "int64",
+    returns="float64[:, ::1]",
 )  # fmt: skip
 def _sums(
     g_indptr: IntArray, g_head: IntArray, g_cost: FloatArray, inc_indptr: IntArray,
@@ -342,109 +344,110 @@ def _sums(
     r_hi: FloatArray, r_hi_i: IntArray, r_hi_t: FloatArray, r_cost: FloatArray,
     r_init_a: FloatArray, r_init_b: FloatArray,
     in_start: IntArray, in_site: IntArray,
-    amount: FloatArray, cutoffs: FloatArray, n_sites: int, n_blocks: int,
+    amount: FloatArray, cutoffs: FloatArray, n_sites: int, block: int, n_blocks: int,
 ) -> FloatArray:  # fmt: skip
-    """Per block, per site (in chain order), per cutoff band: the amounts of the
-    targets whose cost falls in the band (``cutoffs[k - 1] < cost <= cutoffs[k]``)."""
+    """Per site (in chain order) and cutoff band, the amounts of the targets
+    ``block, block + n_blocks, ...`` whose cost falls in the band
+    (``cutoffs[k - 1] < cost <= cutoffs[k]``).  Blocks run in threads (the
+    kernel releases the GIL); compiled without ``parallel`` it compiles in a
+    fraction of the time."""
     n_junctions = len(g_indptr) - 1
     n_chains = len(start) - 1
     n_targets = len(t_start) - 1
     n_cut = len(cutoffs)
     cutoff = cutoffs[n_cut - 1]
-    acc = np.zeros((n_blocks, n_sites, n_cut))
-    for b in numba.prange(n_blocks):
-        dist = np.full(n_junctions, np.inf)
-        where = np.full(n_junctions, -1, np.int64)  # heap slot; -2 once settled
-        key = np.empty(n_junctions)
-        item = np.empty(n_junctions, np.int64)
-        touched = np.empty(n_junctions, np.int64)
-        stamp = np.full(n_chains, -1, np.int64)
-        todo = np.empty(n_chains, np.int64)
-        inside = np.full(n_sites, -1, np.int64)
-        out = acc[b]
-        for j in range(b, n_targets, n_blocks):  # interleaved: blocks of similar work
-            a_j = amount[j]
-            if a_j == 0.0 or t_start[j] == t_start[j + 1]:
-                continue
-            n_touched = 0
-            n_todo = 0
-            size = 0
-            for r in range(t_start[j], t_start[j + 1]):
-                c = r_chain[r]
+    out = np.zeros((n_sites, n_cut))
+    dist = np.full(n_junctions, np.inf)
+    where = np.full(n_junctions, -1, np.int64)  # heap slot; -2 once settled
+    key = np.empty(n_junctions)
+    item = np.empty(n_junctions, np.int64)
+    touched = np.empty(n_junctions, np.int64)
+    stamp = np.full(n_chains, -1, np.int64)
+    todo = np.empty(n_chains, np.int64)
+    inside = np.full(n_sites, -1, np.int64)
+    for j in range(block, n_targets, n_blocks):  # interleaved: blocks of similar work
+        a_j = amount[j]
+        if a_j == 0.0 or t_start[j] == t_start[j + 1]:
+            continue
+        n_touched = 0
+        n_todo = 0
+        size = 0
+        for r in range(t_start[j], t_start[j + 1]):
+            c = r_chain[r]
+            if stamp[c] != j:
+                stamp[c] = j
+                todo[n_todo] = c
+                n_todo += 1
+            for x, d in ((first[c], r_init_a[r]), (last[c], r_init_b[r])):
+                if d <= cutoff and d < dist[x]:
+                    if where[x] == -1:
+                        touched[n_touched] = x
+                        n_touched += 1
+                        key[size], item[size] = d, x
+                        size += 1
+                        dist[x] = d
+                        _heap_up(key, item, where, size - 1)
+                    else:
+                        dist[x] = d
+                        key[where[x]] = d
+                        _heap_up(key, item, where, where[x])
+        while size > 0:
+            d, u = key[0], item[0]
+            where[u] = -2
+            size -= 1
+            if size > 0:
+                key[0], item[0] = key[size], item[size]
+                _heap_down(key, item, where, size)
+            for q in range(inc_indptr[u], inc_indptr[u + 1]):
+                c = inc_chain[q]
                 if stamp[c] != j:
                     stamp[c] = j
                     todo[n_todo] = c
                     n_todo += 1
-                for x, d in ((first[c], r_init_a[r]), (last[c], r_init_b[r])):
-                    if d <= cutoff and d < dist[x]:
-                        if where[x] == -1:
-                            touched[n_touched] = x
-                            n_touched += 1
-                            key[size], item[size] = d, x
-                            size += 1
-                            dist[x] = d
-                            _heap_up(key, item, where, size - 1)
-                        else:
-                            dist[x] = d
-                            key[where[x]] = d
-                            _heap_up(key, item, where, where[x])
-            while size > 0:
-                d, u = key[0], item[0]
-                where[u] = -2
-                size -= 1
-                if size > 0:
-                    key[0], item[0] = key[size], item[size]
-                    _heap_down(key, item, where, size)
-                for q in range(inc_indptr[u], inc_indptr[u + 1]):
-                    c = inc_chain[q]
-                    if stamp[c] != j:
-                        stamp[c] = j
-                        todo[n_todo] = c
-                        n_todo += 1
-                for q in range(g_indptr[u], g_indptr[u + 1]):
-                    v = g_head[q]
-                    nd = d + g_cost[q]
-                    if nd <= cutoff and nd < dist[v] and where[v] != -2:
-                        dist[v] = nd
-                        if where[v] == -1:
-                            touched[n_touched] = v
-                            n_touched += 1
-                            key[size], item[size] = nd, v
-                            size += 1
-                            _heap_up(key, item, where, size - 1)
-                        else:
-                            key[where[v]] = nd
-                            _heap_up(key, item, where, where[v])
-            for q in range(in_start[j], in_start[j + 1]):  # sites inside the target: cost 0
-                s = in_site[q]
-                if inside[s] != j:
-                    inside[s] = j
-                    out[s, 0] += a_j
-            for q in range(n_todo):
-                c = todo[q]
-                d_a, d_b = dist[first[c]], dist[last[c]]
-                off, seg = start[c] + c, start[c]
-                for s in range(site_start[c], site_start[c + 1]):
-                    if inside[s] == j:
-                        continue
-                    cost = min(d_a + exit_a[s], d_b + exit_b[s])
-                    for r in range(t_start[j], t_start[j + 1]):
-                        if r_chain[r] == c:
-                            along = _direct(
-                                s_pos[s], s_i[s], s_t[s], r_lo[r], r_lo_i[r], r_lo_t[r],
-                                r_hi[r], r_hi_i[r], r_hi_t[r], off, seg, cum_f, cum_b, blk_f,
-                                blk_b, w_f, w_b,
-                            )  # fmt: skip
-                            cost = min(cost, along + r_cost[r] + s_access[s])
-                    if cost <= cutoff:
-                        k = 0
-                        while cost > cutoffs[k]:
-                            k += 1
-                        out[s, k] += a_j
-            for q in range(n_touched):
-                dist[touched[q]] = np.inf
-                where[touched[q]] = -1
-    return acc
+            for q in range(g_indptr[u], g_indptr[u + 1]):
+                v = g_head[q]
+                nd = d + g_cost[q]
+                if nd <= cutoff and nd < dist[v] and where[v] != -2:
+                    dist[v] = nd
+                    if where[v] == -1:
+                        touched[n_touched] = v
+                        n_touched += 1
+                        key[size], item[size] = nd, v
+                        size += 1
+                        _heap_up(key, item, where, size - 1)
+                    else:
+                        key[where[v]] = nd
+                        _heap_up(key, item, where, where[v])
+        for q in range(in_start[j], in_start[j + 1]):  # sites inside the target: cost 0
+            s = in_site[q]
+            if inside[s] != j:
+                inside[s] = j
+                out[s, 0] += a_j
+        for q in range(n_todo):
+            c = todo[q]
+            d_a, d_b = dist[first[c]], dist[last[c]]
+            off, seg = start[c] + c, start[c]
+            for s in range(site_start[c], site_start[c + 1]):
+                if inside[s] == j:
+                    continue
+                cost = min(d_a + exit_a[s], d_b + exit_b[s])
+                for r in range(t_start[j], t_start[j + 1]):
+                    if r_chain[r] == c:
+                        along = _direct(
+                            s_pos[s], s_i[s], s_t[s], r_lo[r], r_lo_i[r], r_lo_t[r],
+                            r_hi[r], r_hi_i[r], r_hi_t[r], off, seg, cum_f, cum_b, blk_f,
+                            blk_b, w_f, w_b,
+                        )  # fmt: skip
+                        cost = min(cost, along + r_cost[r] + s_access[s])
+                if cost <= cutoff:
+                    k = 0
+                    while cost > cutoffs[k]:
+                        k += 1
+                    out[s, k] += a_j
+        for q in range(n_touched):
+            dist[touched[q]] = np.inf
+            where[touched[q]] = -1
+    return out
 
 
 # --------------------------------------------------------------------------- driver
@@ -536,16 +539,19 @@ def network_sums(
     in_start, in_rank = _csr(in_target, len(targets), rank[in_site])
 
     graph, incident = chains.graph, chains.incident
-    args: tuple[object, ...] = (
+    args: tuple[Any, ...] = (
         *graph, *incident, chains.first, chains.last, chains.start,
         chains.cum_forward, chains.cum_backward, chains.forward, chains.backward,
         chains.blocked_forward, chains.blocked_backward,
         site_start, index + t, index, t, exit_a, exit_b, s.access[placed],
         t_start, *stretch, in_start, in_rank,
-        amounts, cutoffs, n_sites, numba.get_num_threads(),
+        amounts, cutoffs, n_sites,
     )  # fmt: skip
-    acc: FloatArray = _sums(*args)  # type: ignore[arg-type]
-    bands = acc.sum(axis=0)
+    kernel: Any = _sums
+    n_blocks = numba.get_num_threads()  # the cores numba may use (NUMBA_NUM_THREADS)
+    with ThreadPoolExecutor(n_blocks) as pool:
+        parts = list(pool.map(lambda b: kernel(*args, b, n_blocks), range(n_blocks)))
+    bands: FloatArray = np.sum(parts, axis=0)
     out = np.empty((n_sites, n_cut))
     out[sorted_sites] = np.cumsum(bands, axis=1)
     return out
