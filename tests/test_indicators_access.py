@@ -467,13 +467,23 @@ def test_network_sums_on_hand_made_chains(nodes: list, edges: list) -> None:
     net = hand_made(nodes, edges)
     for unit, cutoffs in (("m", np.linspace(20, 900, 23)), ("min", np.linspace(0.05, 2.0, 17))):
         metric = NetworkMetric(net, unit=unit, max_snap_m=300)
-        sites = scatter(net, 300, 5, 30.0)
-        targets = scatter(net, 25, 6, 30.0)
-        amounts = np.arange(1.0, 26.0) ** 2  # distinct sums tell which targets were counted
-        got = sums_within(sites, targets, amounts, cutoffs, metric)
-        np.testing.assert_allclose(
-            got, pair_sums(metric, sites, targets, amounts, cutoffs), rtol=1e-12
+        # a park 2 km from any street, unreachable but for the sites inside it
+        x0, y0 = net.x.max() + 2000, net.y.max() + 2000
+        park = shapely.box(x0, y0, x0 + 300, y0 + 300)
+        far = shapely.points(
+            np.column_stack([np.full(5, x0 + 150.0), y0 + np.arange(50.0, 300, 50)])
         )
+        sites = gpd.GeoSeries(np.concatenate([scatter(net, 300, 5, 30.0).values, far]), crs=net.crs)
+        targets = gpd.GeoSeries(
+            np.concatenate([scatter(net, 24, 6, 30.0).values, [park]]), crs=net.crs
+        )
+        amounts = np.arange(1.0, 26.0) ** 2  # distinct sums tell which targets were counted
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", gp.GeoplanWarning)  # the far sites and park
+            got = sums_within(sites, targets, amounts, cutoffs, metric)
+            expected = pair_sums(metric, sites, targets, amounts, cutoffs)
+        assert (expected[-5:] == amounts[-1]).all()  # in the park, nothing else
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
 def test_network_sums_equal_networkx_shortest_paths() -> None:

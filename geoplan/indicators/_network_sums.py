@@ -367,8 +367,8 @@ def _sums(
     inside = np.full(n_sites, -1, np.int64)
     for j in range(block, n_targets, n_blocks):  # interleaved: blocks of similar work
         a_j = amount[j]
-        if a_j == 0.0 or t_start[j] == t_start[j + 1]:
-            continue
+        if a_j == 0.0 or (t_start[j] == t_start[j + 1] and in_start[j] == in_start[j + 1]):
+            continue  # nothing to add, or the target cannot be reached (nor is any site in it)
         n_touched = 0
         n_todo = 0
         size = 0
