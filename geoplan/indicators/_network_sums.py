@@ -466,6 +466,10 @@ def network_sums(
 ) -> FloatArray:
     """Sum of the targets' amounts within each cutoff of every site, along streets.
 
+    Uses the metric's own snapping of the sites, reach of the targets and
+    sites-inside-polygons test (its private helpers: this module is the
+    metric's summing twin and moves with it).
+
     Parameters
     ----------
     metric
@@ -493,9 +497,8 @@ def network_sums(
     s = metric._sites(sites)
     found = metric._targets(metric._geoms(targets))
     reach = found.reach
-    tip = chains.start + np.arange(chains.n_chains + 1)  # prefix offset of each chain ...
-    tip = tip[:-1]  # ... and of its last node: tip + length
-    length = np.diff(chains.start)
+    tip = chains.start[:-1] + np.arange(chains.n_chains)  # each chain's first prefix entry
+    length = np.diff(chains.start)  # its segments: its last prefix entry is tip + length
 
     # sites: place on their chain, cost of leaving by either end
     on = np.flatnonzero(s.ok)

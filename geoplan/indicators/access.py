@@ -220,9 +220,9 @@ def gravity_access(
     radius_m, max_minutes : float, optional
         The cutoff (at most one, matching the metric's unit).  Without one,
         the sum stops where the decay falls to 0.001 (see
-        :func:`gravity_reach`): each job beyond counts for less than 0.1 % of
-        a job at the site, so the sum omits less than 0.1 % of the jobs
-        there (and a linear or stepped decay omits nothing).
+        :func:`gravity_reach`): a job beyond would count for less than 0.001
+        of a job at the site, so the sum leaves out less than 0.001 times the
+        jobs beyond the bound (a linear or stepped decay leaves out nothing).
     metric : DistanceMetric, optional
         How to measure; straight-line metres by default.
 
@@ -360,8 +360,10 @@ def two_step_fca(
     A job location that no worker can reach (:math:`D_j = 0`) has
     :math:`R_j = 0`: its jobs go to no one, and a site that reaches it gains
     nothing from it (PySAL's ``access`` leaves such a location out when no
-    home is in reach at all).  Include the sites as demand
-    (``site_workers_column``) to let their future residents claim such jobs.
+    origin is in reach at all, and gives ``inf`` when only origins with no
+    demand are).  Include the sites as demand (``site_workers_column``) to
+    let their future residents claim such jobs.  A site that cannot reach
+    any job location (or the street network) has 0.
 
     Parameters
     ----------
