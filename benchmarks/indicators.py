@@ -222,8 +222,10 @@ def main() -> None:
     )
     walls = {tool: [r["wall"] for r in runs] for tool, runs in results.items()}
     speedups = [p / g for g, p in zip(walls["geoplan"], walls["pandana"], strict=True)]
+    met = sum(x >= 5 for x in speedups)
     print(
-        f"\nwhole process, pandana / geoplan (run by run): {spread(speedups)}x; "
+        f"\nwhole process, pandana / geoplan (run by run): {spread(speedups)}x, at least 5x in "
+        f"{met} of {len(speedups)} runs ({', '.join(f'{x:.1f}' for x in speedups)}); "
         f"cold cache: {statistics.median(walls['pandana']) / c['wall']:.2f}x; "
         f"peak memory geoplan / pandana (medians): "
         f"{statistics.median(r['peak_mb'] for r in results['geoplan']) / statistics.median(r['peak_mb'] for r in results['pandana']):.2f}; "

@@ -391,6 +391,7 @@ def _sums(
                         dist[x] = d
                         key[where[x]] = d
                         _heap_up(key, item, where, where[x])
+        n_own = n_todo  # the chains with a stretch of the target come first
         while size > 0:
             d, u = key[0], item[0]
             where[u] = -2
@@ -423,15 +424,16 @@ def _sums(
             if inside[s] != j:
                 inside[s] = j
                 out[s, 0] += a_j
+        any_inside = in_start[j] < in_start[j + 1]
         for q in range(n_todo):
             c = todo[q]
             d_a, d_b = dist[first[c]], dist[last[c]]
             off, seg = start[c] + c, start[c]
             for s in range(site_start[c], site_start[c + 1]):
-                if inside[s] == j:
+                if any_inside and inside[s] == j:
                     continue
                 cost = min(d_a + exit_a[s], d_b + exit_b[s])
-                for r in range(t_start[j], t_start[j + 1]):
+                for r in range(t_start[j], t_start[j + 1] if q < n_own else t_start[j]):
                     if r_chain[r] == c:
                         along = _direct(
                             s_pos[s], s_i[s], s_t[s], r_lo[r], r_lo_i[r], r_lo_t[r],
