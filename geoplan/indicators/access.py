@@ -474,8 +474,7 @@ def catchments(
     else:  # the sites are homes too: one search for both
         extra = amounts_of(sites, site_workers_column, "sites")
         both = gpd.GeoSeries(
-            pd.concat([home_geoms.reset_index(drop=True), site_geoms.reset_index(drop=True)]),
-            crs=site_geoms.crs,
+            np.concatenate([home_geoms.values, site_geoms.values]), crs=site_geoms.crs
         )
         homes = pairs_within(both, job_geoms, cutoff, metric)
         demand = np.concatenate([demand, extra])
