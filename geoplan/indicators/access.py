@@ -70,6 +70,7 @@ __all__ = [
     "catchments",
     "cumulative_opportunities",
     "gravity_access",
+    "gravity_reach",
     "resident_workers",
     "two_step_fca",
 ]
