@@ -11,6 +11,7 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.measure`: distances, criteria, decays, constraints, candidate grids;
 - :mod:`geoplan.streets`: OpenStreetMap networks, snapping, routing, isochrones;
 - :mod:`geoplan.decide`: pairwise judgements, AHP, weights, MCDA, robustness, sensitivity;
+- :mod:`geoplan.indicators`: jobs within reach (2SFCA), job–housing balance, life circles;
 - :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
 - :mod:`geoplan.choose`: portfolios of sites (coverage, p-median, set covering, dispersion);
 - :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
@@ -111,6 +112,13 @@ _LAZY: dict[str, str] = {
     "tradeoff_curve": "choose.portfolio",
     "plot_tradeoff": "choose.portfolio",
     "Portfolio": "choose.portfolio",
+    "cumulative_opportunities": "indicators.access",
+    "gravity_access": "indicators.access",
+    "resident_workers": "indicators.access",
+    "two_step_fca": "indicators.access",
+    "building_effect": "indicators.building",
+    "jobs_housing_ratio": "indicators.balance",
+    "commute_shares": "indicators.balance",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",

@@ -18,6 +18,7 @@ from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from geoplan._errors import CoordinateError, CriterionError, plain
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 Layer: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries
+FloatArray: TypeAlias = npt.NDArray[np.float64]
 
 
 def _geoms(layer: Layer, role: str) -> gpd.GeoSeries:
@@ -81,6 +83,26 @@ def _cutoff(metric: DistanceMetric, radius_m: float | None, max_minutes: float |
     if not np.isfinite(value) or value <= 0:
         raise CriterionError(f"{key}={value!r} must be a positive number.")
     return value
+
+
+def _amounts(layer: gpd.GeoDataFrame, column: str, role: str = "target layer") -> FloatArray:
+    """The layer's ``column`` as finite numbers ``>= 0`` (an error names the first bad one)."""
+    if column not in layer.columns:
+        raise CriterionError(
+            f"The {role} has no column {column!r}; its columns are "
+            f"{[c for c in layer.columns if c != layer.geometry.name]!r}."
+        )
+    amounts: FloatArray = np.asarray(pd.to_numeric(layer[column], errors="coerce"), np.float64)
+    bad = ~(np.isfinite(amounts) & (amounts >= 0))
+    if bad.any():
+        positions = np.flatnonzero(bad)
+        first = int(positions[0])
+        raise CriterionError(
+            f"Column {column!r} must hold finite numbers >= 0, but {len(positions)} feature(s) "
+            f"of the {role} do not, the first {_feature_label(layer, first)} with "
+            f"{plain(layer[column].iloc[first])!r}. Fill in or fix those values."
+        )
+    return amounts
 
 
 def _pairs_within(
@@ -232,21 +254,7 @@ def sum_within(
     pandas.Series
         Weighted sums aligned to ``sites``.
     """
-    if column not in targets.columns:
-        raise CriterionError(
-            f"Target layer has no column {column!r}; its columns are "
-            f"{[c for c in targets.columns if c != targets.geometry.name]!r}."
-        )
-    amounts = pd.to_numeric(targets[column], errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~(np.isfinite(amounts) & (amounts >= 0))
-    if bad.any():
-        positions = np.flatnonzero(bad)
-        first = int(positions[0])
-        raise CriterionError(
-            f"Column {column!r} must hold finite numbers >= 0, but {len(positions)} feature(s) "
-            f"of the target layer do not, the first {_feature_label(targets, first)} with "
-            f"{plain(targets[column].iloc[first])!r}. Fill in or fix those values."
-        )
+    amounts = _amounts(targets, column)
     if decay is not None and decay.direction == "higher":
         raise CriterionError(
             f"A distance decay must fall with distance; got direction 'higher' for {decay.kind!r}. "
