@@ -42,6 +42,7 @@ from geoplan._errors import (
     OutputWriteError,
     SnapshotError,
     StudyError,
+    TransitError,
     WeightsError,
 )
 
@@ -115,6 +116,7 @@ __all__ = [
     "OutputWriteError",
     "SnapshotError",
     "StudyError",
+    "TransitError",
     "WeightsError",
     "__version__",
     *_LAZY,

@@ -53,6 +53,10 @@ class NetworkError(GeoplanError, ValueError):
     """A street network cannot be loaded or routed on."""
 
 
+class TransitError(GeoplanError, ValueError):
+    """A transit feed or line description cannot be read or routed on."""
+
+
 class OutputExistsError(GeoplanError, FileExistsError):
     """An output file exists and ``force`` was not given."""
 

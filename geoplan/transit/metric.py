@@ -1,0 +1,546 @@
+"""Walk + metro + walk travel times for the criteria: :class:`TransitMetric`.
+
+:class:`TransitMetric` implements :class:`geoplan.measure.distance.DistanceMetric`
+in minutes.  A trip is the cheaper of walking all the way and
+
+    walk to a station -> wait -> ride [-> transfer -> wait -> ride ...] -> walk to the target
+
+(see :mod:`geoplan.transit.network` for the waits, rides and transfers).
+
+**Walking legs.**  With a street network (``network=``, a walking
+:class:`~geoplan.streets.network.StreetNetwork`) every walk is along streets,
+sites and stations snapped exactly to the nearest street segment, as
+:class:`~geoplan.streets.routing.NetworkMetric` does.  Without one (a study
+with no OpenStreetMap extract at hand) a walk is the straight-line distance
+times ``walk_detour`` at ``walk_speed_kmh``.  The default detour, 1.3, is the
+middle of the 1.2-1.4 range of the ratio of walked to straight-line distance
+that studies of urban street grids report (and a common planning rule of
+thumb); :attr:`TransitMetric.label` and every trip description say when walks
+are straight lines.
+
+**Nearest** is two searches per target layer, never one per site:
+
+1. one multi-source search from the targets (the walk-only query) gives every
+   site's walk to its nearest target, and every station's walk onward from
+   its exit to the nearest target (the stations ride along as extra sites);
+2. the metro table gives every station's cheapest continuation ``via[s] =
+   min_e cost[s, e] + onward[e]``;
+3. a second multi-source search from the stations, each starting at
+   ``via[s]`` (``NetworkMetric.nearest(..., target_cost=via)``), gives every
+   site's best trip through the metro; the answer is the cheaper of the two.
+
+**Within** (counts and sums of targets reachable in ``max_minutes``) joins
+bounded searches: the walk-only pairs, the walks from sites to stations
+within the cutoff, and from station exits to targets, through the metro
+table, one station at a time.
+
+:meth:`TransitMetric.trips` says how each site's time is made up ("6 min walk,
+3 min wait, 14 min Line 1, 2 min walk") for tables and map popups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyproj
+import shapely
+
+from geoplan._errors import NetworkError, TransitError
+from geoplan.measure.distance import Nearest, Pairs, StraightLine, point_coords
+from geoplan.transit.network import Leg, TransitGraph, line_label
+from geoplan.transit.service import FloatArray, IntArray, TransitService
+
+if TYPE_CHECKING:
+    from geoplan.streets.network import StreetNetwork
+
+__all__ = ["WALK_DETOUR", "TransitMetric"]
+
+#: Walked / straight-line distance for walks without a street network.
+WALK_DETOUR = 1.3
+_WALK_SPEED_KMH = 4.8
+_DENSE_CHUNK = 1 << 21  # site x station entries per block of the straight-line join
+
+
+class _Walk(Protocol):
+    """The walking legs: along streets or straight lines, in minutes."""
+
+    note: str
+
+    def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest: ...
+
+    def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs: ...
+
+    def nearest_from(
+        self, sites: gpd.GeoSeries, points: gpd.GeoSeries, start: FloatArray
+    ) -> Nearest: ...
+
+    def reasons(self, sites: gpd.GeoSeries) -> pd.Series: ...
+
+
+class _StraightWalk:
+    """Straight-line metres times a detour factor, at walking speed."""
+
+    def __init__(self, detour: float, speed_kmh: float) -> None:
+        self.detour = detour
+        self.per_metre = detour / (speed_kmh * 1000.0 / 60.0)
+        self.note = f"walks: straight line × {detour:g} at {speed_kmh:g} km/h (no street network)"
+        self._line = StraightLine()
+
+    def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
+        found = self._line.nearest(sites, targets)
+        return Nearest(found.distance * self.per_metre, found.target)
+
+    def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
+        found = self._line.within(sites, targets, cutoff / self.per_metre)
+        minutes = found.distance * self.per_metre
+        keep = minutes <= cutoff
+        return Pairs(found.site[keep], found.target[keep], minutes[keep])
+
+    def nearest_from(
+        self, sites: gpd.GeoSeries, points: gpd.GeoSeries, start: FloatArray
+    ) -> Nearest:
+        xy, pts = point_coords(sites), point_coords(points)
+        n = len(xy)
+        distance, target = np.full(n, np.inf), np.full(n, -1, dtype=np.intp)
+        usable = np.flatnonzero(np.isfinite(start))
+        if not len(usable) or not n:
+            return Nearest(distance, target)
+        pts, start = pts[usable], start[usable]
+        step = max(1, _DENSE_CHUNK // len(usable))
+        for lo in range(0, n, step):
+            block = xy[lo : lo + step]
+            cost = (
+                np.hypot(block[:, None, 0] - pts[None, :, 0], block[:, None, 1] - pts[None, :, 1])
+                * self.per_metre
+                + start[None, :]
+            )
+            best = np.argmin(cost, axis=1)
+            distance[lo : lo + step] = cost[np.arange(len(block)), best]
+            target[lo : lo + step] = usable[best]
+        missing = ~np.isfinite(distance)
+        target[missing] = -1
+        return Nearest(distance, target)
+
+    def reasons(self, sites: gpd.GeoSeries) -> pd.Series:
+        return pd.Series("", index=sites.index, dtype=object)
+
+
+class _StreetWalk:
+    """Walks along a street network (a :class:`NetworkMetric` in minutes)."""
+
+    def __init__(self, network: StreetNetwork, *, max_snap_m: float, entrance_m: float) -> None:
+        from geoplan.streets.routing import NetworkMetric
+
+        if network.mode != "walk":
+            raise TransitError(
+                f"The walks to and from stations need a walking network, got mode "
+                f"{network.mode!r}: load it with load_network(..., mode='walk')."
+            )
+        self.metric = NetworkMetric(
+            network, unit="min", max_snap_m=max_snap_m, entrance_m=entrance_m
+        )
+        self.note = "walks along streets"
+
+    def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
+        return self.metric.nearest(sites, targets)
+
+    def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
+        return self.metric.within(sites, targets, cutoff)
+
+    def nearest_from(
+        self, sites: gpd.GeoSeries, points: gpd.GeoSeries, start: FloatArray
+    ) -> Nearest:
+        return self.metric.nearest(sites, points, target_cost=start)
+
+    def reasons(self, sites: gpd.GeoSeries) -> pd.Series:
+        return self.metric.reasons(sites)
+
+
+@dataclass(frozen=True)
+class _Solved:
+    """Every site's best trip to its nearest target."""
+
+    minutes: FloatArray
+    target: IntArray
+    walk_only: FloatArray
+    board: IntArray  # -1: walk only
+    alight: IntArray
+    access: FloatArray  # walk to the boarding station
+    onward: FloatArray  # walk from the alighting station
+
+
+class TransitMetric:
+    """Travel minutes by walk + metro + walk (see the module docstring).
+
+    Parameters
+    ----------
+    service
+        The metro lines (:func:`geoplan.read_gtfs` or :func:`geoplan.transit_lines`).
+    network
+        A walking street network for the walks; ``None``: straight lines
+        times ``walk_detour``.
+    walk_speed_kmh
+        Walking speed of straight-line walks and transfers (default 4.8; the
+        network's own speed is used along its streets).
+    walk_detour
+        Walked / straight-line distance without a network (default 1.3).
+    wait_factor
+        Share of the headway waited at boarding (0.5: the mean wait).
+    transfer_penalty_min
+        Added to every transfer (default 5).
+    transfer_max_m
+        Stations this close are linked by transfers (default 300).
+    max_snap_m, entrance_m
+        As for :class:`~geoplan.streets.routing.NetworkMetric`.
+    """
+
+    unit = "min"
+
+    def __init__(
+        self,
+        service: TransitService,
+        *,
+        network: StreetNetwork | None = None,
+        walk_speed_kmh: float | None = None,
+        walk_detour: float = WALK_DETOUR,
+        wait_factor: float = 0.5,
+        transfer_penalty_min: float = 5.0,
+        transfer_max_m: float = 300.0,
+        max_snap_m: float = 500.0,
+        entrance_m: float = 25.0,
+    ) -> None:
+        check_network(network)
+        if not isinstance(service, TransitService):
+            raise TransitError(
+                f"TransitMetric needs a TransitService (from read_gtfs or transit_lines), got "
+                f"{type(service).__name__!r}."
+            )
+        speed = walk_speed_kmh
+        if speed is None:
+            speed = network.access_speed_kmh if network is not None else _WALK_SPEED_KMH
+        self.graph = TransitGraph(
+            service,
+            wait_factor=wait_factor,
+            transfer_penalty_min=transfer_penalty_min,
+            transfer_max_m=transfer_max_m,
+            walk_speed_kmh=speed,
+            walk_detour=walk_detour,
+        )
+        self.service = service
+        self.network = network
+        self.walk: _Walk = (
+            _StraightWalk(walk_detour, speed)
+            if network is None
+            else _StreetWalk(network, max_snap_m=max_snap_m, entrance_m=entrance_m)
+        )
+        self._stations: dict[str, npt.NDArray[np.object_]] = {}
+        self._solved: tuple[bytes, _Solved] | None = None
+
+    @property
+    def label(self) -> str:
+        """E.g. ``"walk + metro time (walks along streets)"``."""
+        return f"walk + metro time ({self.walk.note})"
+
+    @property
+    def note(self) -> str:
+        """How the walks are measured."""
+        return self.walk.note
+
+    def __repr__(self) -> str:
+        return f"TransitMetric({self.service!r}, {self.walk.note})"
+
+    # ------------------------------------------------------------------ inputs
+
+    def _crs(self, sites: gpd.GeoSeries) -> pyproj.CRS:
+        if self.network is not None:
+            return self.network.crs
+        crs = sites.crs
+        if crs is None or not pyproj.CRS(crs).is_projected:
+            raise TransitError(
+                f"The sites are in CRS {None if crs is None else pyproj.CRS(crs).to_string()!r}; "
+                "straight-line walks need a projected CRS in metres: reproject them first, "
+                "e.g. sites.to_crs(sites.estimate_utm_crs())."
+            )
+        return pyproj.CRS(crs)
+
+    def _station_geoms(self, crs: pyproj.CRS) -> npt.NDArray[np.object_]:
+        key = crs.to_wkt()
+        if key not in self._stations:
+            geoms = self.service.stations.geometry.to_crs(crs)
+            self._stations[key] = np.asarray(geoms.values, dtype=object)
+        return self._stations[key]
+
+    @staticmethod
+    def _points(geoms: gpd.GeoSeries | gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoSeries:
+        series = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
+        if series.crs is not None and not pyproj.CRS(series.crs).equals(crs):
+            series = series.to_crs(crs)
+        if len(series) and not bool((series.geom_type == "Point").all()):
+            series = series.representative_point()
+        return gpd.GeoSeries(series.values, crs=crs)
+
+    def _with_stations(self, sites: gpd.GeoSeries, crs: pyproj.CRS) -> gpd.GeoSeries:
+        """The sites followed by the stations (the same objects each call: snapped once)."""
+        values = np.concatenate([np.asarray(sites.values, dtype=object), self._station_geoms(crs)])
+        return gpd.GeoSeries(values, crs=crs)
+
+    # ------------------------------------------------------------------ nearest
+
+    def _solve(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> _Solved:
+        crs = self._crs(sites)
+        points = self._points(sites, crs)
+        goal = targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets
+        if goal.crs is not None and not pyproj.CRS(goal.crs).equals(crs):
+            goal = goal.to_crs(crs)
+        key = _digest(points, goal, crs)
+        if self._solved is not None and self._solved[0] == key:
+            return self._solved[1]
+        n = len(points)
+        stations = gpd.GeoSeries(self._station_geoms(crs), crs=crs)
+        both = self._with_stations(points, crs)
+        first = self.walk.nearest(both, goal)  # 1: walks to the nearest target
+        walk_only, onward = first.distance[:n], first.distance[n:]
+        through = self.graph.cost + onward[None, :]  # board s ... alight e, walk on
+        exit_of = np.argmin(through, axis=1)
+        via = through[np.arange(len(through)), exit_of]
+        second = self.walk.nearest_from(both, stations, via)  # 3: walks to the best station
+        metro = second.distance[:n]
+        board = second.target[:n]
+        use = np.isfinite(metro) & (metro < walk_only)
+        alight = np.where(use, exit_of[np.maximum(board, 0)], -1)
+        target = np.where(use, first.target[n:][np.maximum(alight, 0)], first.target[:n])
+        access = np.where(use, metro - via[np.maximum(board, 0)], np.nan)
+        solved = _Solved(
+            minutes=np.where(use, metro, walk_only),
+            target=np.where(np.isfinite(np.where(use, metro, walk_only)), target, -1),
+            walk_only=walk_only,
+            board=np.where(use, board, -1),
+            alight=alight,
+            access=np.maximum(access, 0.0),
+            onward=np.where(use, onward[np.maximum(alight, 0)], np.nan),
+        )
+        self._solved = (key, solved)
+        return solved
+
+    def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
+        """Nearest target of every site by walk + metro (see :class:`DistanceMetric`).
+
+        Parameters
+        ----------
+        sites
+            Site points.
+        targets
+            Points, lines or polygons.
+
+        Returns
+        -------
+        Nearest
+            Minutes and position of the nearest target; ``inf`` / ``-1`` where none.
+        """
+        if len(sites) == 0 or len(targets) == 0:
+            return Nearest(np.full(len(sites), np.inf), np.full(len(sites), -1, dtype=np.intp))
+        solved = self._solve(sites, targets)
+        return Nearest(solved.minutes.copy(), solved.target.astype(np.intp))
+
+    # ------------------------------------------------------------------ within
+
+    def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
+        """All (site, target) pairs at most ``cutoff`` minutes apart by walk + metro.
+
+        Parameters
+        ----------
+        sites
+            Site points.
+        targets
+            Points, lines or polygons.
+        cutoff
+            Largest travel time in minutes.
+
+        Returns
+        -------
+        Pairs
+            Every pair once, ordered by site then target, with its minutes.
+        """
+        if not (isinstance(cutoff, int | float) and cutoff >= 0 and not math.isnan(cutoff)):
+            raise TransitError(f"The cutoff must be 0 or more minutes, got {cutoff!r}.")
+        empty = Pairs(np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0))
+        if len(sites) == 0 or len(targets) == 0:
+            return empty
+        crs = self._crs(sites)
+        points = self._points(sites, crs)
+        goal = targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets
+        if goal.crs is not None and not pyproj.CRS(goal.crs).equals(crs):
+            goal = goal.to_crs(crs)
+        n, m = len(points), self.graph.n_stations
+        both = self._with_stations(points, crs)
+        stations = gpd.GeoSeries(self._station_geoms(crs), crs=crs)
+        direct = self.walk.within(both, goal, cutoff)
+        is_site = direct.site < n
+        parts = [(direct.site[is_site], direct.target[is_site], direct.distance[is_site])]
+        out_station = direct.site[~is_site] - n  # walks from station exits to targets
+        out_target, out_cost = direct.target[~is_site], direct.distance[~is_site]
+        access = self.walk.within(both, stations, cutoff)
+        keep = access.site < n
+        in_site, in_station, in_cost = access.site[keep], access.target[keep], access.distance[keep]
+        cost = self.graph.cost
+        by_exit = np.argsort(out_station, kind="stable")
+        exit_start = np.searchsorted(out_station[by_exit], np.arange(m + 1))
+        by_entry = np.argsort(in_station, kind="stable")
+        entry_start = np.searchsorted(in_station[by_entry], np.arange(m + 1))
+        for s in range(m):  # one station at a time: vectorised over its sites and targets
+            entries = by_entry[entry_start[s] : entry_start[s + 1]]
+            if not len(entries):
+                continue
+            slack = cutoff - in_cost[entries].min()
+            exits = np.flatnonzero(cost[s] <= slack)
+            if not len(exits):
+                continue
+            rows = np.concatenate([by_exit[exit_start[e] : exit_start[e + 1]] for e in exits])
+            if not len(rows):
+                continue
+            onward = cost[s, out_station[rows]] + out_cost[rows]
+            tgt, best = _min_by(out_target[rows], onward)
+            good = best <= slack
+            tgt, best = tgt[good], best[good]
+            total = in_cost[entries][:, None] + best[None, :]
+            i, j = np.nonzero(total <= cutoff)
+            parts.append((in_site[entries][i], tgt[j], total[i, j]))
+        site, target, minutes = (np.concatenate(p) for p in zip(*parts, strict=True))
+        return _cheapest(site, target, minutes, len(goal))
+
+    # ------------------------------------------------------------------ explaining
+
+    def reasons(self, sites: gpd.GeoSeries) -> pd.Series:
+        """Why sites cannot join the street network (``""`` where they can)."""
+        return self.walk.reasons(sites)
+
+    def trips(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> pd.DataFrame:
+        """How every site's time to its nearest target is made up.
+
+        Parameters
+        ----------
+        sites
+            Site points.
+        targets
+            Points, lines or polygons.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``sites``: ``minutes`` (as :meth:`nearest`),
+            ``walk_min`` (to the boarding station, or the whole walk),
+            ``wait_min``, ``ride_min``, ``transfer_min`` (transfer walks and
+            penalties), ``onward_min`` (walk from the last station),
+            ``lines``, ``board`` and ``alight`` (station names, empty for a
+            walk) and ``text``, e.g. ``"6 min walk, 3 min wait, 14 min Line 1,
+            2 min walk"``.
+        """
+        n = len(sites)
+        if n == 0 or len(targets) == 0:
+            solved = _Solved(
+                np.full(n, np.inf), np.full(n, -1, np.intp), np.full(n, np.inf),
+                np.full(n, -1, np.intp), np.full(n, -1, np.intp), np.full(n, np.nan),
+                np.full(n, np.nan),
+            )  # fmt: skip
+        else:
+            solved = self._solve(sites, targets)
+        by_metro = solved.board >= 0
+        code = np.where(by_metro, solved.board * self.graph.n_stations + solved.alight, -1)
+        pairs, pair_of = np.unique(code[by_metro], return_inverse=True)
+        m = self.graph.n_stations
+        parts = [_summary(self.graph.legs(int(c // m), int(c % m))) for c in pairs]
+        table = pd.DataFrame(parts, columns=["wait", "ride", "transfer", "lines", "middle"])
+        names = self.service.stations["name"].astype(str).to_numpy()
+        suffix = f"; {self.walk.note}" if isinstance(self.walk, _StraightWalk) else ""
+        out = pd.DataFrame(
+            {
+                "minutes": solved.minutes,
+                "walk_min": np.where(by_metro, solved.access, solved.minutes),
+                "wait_min": 0.0,
+                "ride_min": 0.0,
+                "transfer_min": 0.0,
+                "onward_min": np.where(by_metro, solved.onward, 0.0),
+                "lines": "",
+                "board": "",
+                "alight": "",
+                "text": "unreachable",
+            },
+            index=sites.index,
+        )
+        walking = ~by_metro & np.isfinite(solved.minutes)
+        out.loc[walking, "text"] = [f"{_minutes(v)} walk{suffix}" for v in solved.minutes[walking]]
+        if by_metro.any():
+            chosen = table.iloc[pair_of]
+            out.loc[by_metro, "wait_min"] = chosen["wait"].to_numpy()
+            out.loc[by_metro, "ride_min"] = chosen["ride"].to_numpy()
+            out.loc[by_metro, "transfer_min"] = chosen["transfer"].to_numpy()
+            out.loc[by_metro, "lines"] = chosen["lines"].to_numpy()
+            out.loc[by_metro, "board"] = names[solved.board[by_metro]]
+            out.loc[by_metro, "alight"] = names[solved.alight[by_metro]]
+            access = [_minutes(v) for v in solved.access[by_metro]]
+            onward = [_minutes(v) for v in solved.onward[by_metro]]
+            out.loc[by_metro, "text"] = [
+                f"{a} walk, {mid}, {o} walk{suffix}"
+                for a, mid, o in zip(access, chosen["middle"], onward, strict=True)
+            ]
+        return out
+
+
+def _minutes(value: float) -> str:
+    return "<1 min" if value < 0.5 else f"{value:.0f} min"
+
+
+def _summary(legs: tuple[Leg, ...]) -> tuple[float, float, float, str, str]:
+    """Wait, ride and transfer minutes, the lines ridden, and the middle of the trip text."""
+    wait = sum(leg.minutes for leg in legs if leg.kind == "wait")
+    ride = sum(leg.minutes for leg in legs if leg.kind == "ride")
+    transfer = sum(leg.minutes for leg in legs if leg.kind == "transfer")
+    lines = " > ".join(leg.lines for leg in legs if leg.kind == "ride")
+    text = ", ".join(
+        f"{_minutes(leg.minutes)} {line_label(leg.lines) if leg.kind == 'ride' else leg.kind}"
+        for leg in legs
+    )
+    return wait, ride, transfer, lines, text
+
+
+def _min_by(key: IntArray, value: FloatArray) -> tuple[IntArray, FloatArray]:
+    """The smallest value per key, keys ascending."""
+    if not len(key):
+        return key, value
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return key[first], value[first]
+
+
+def _cheapest(site: IntArray, target: IntArray, minutes: FloatArray, n_targets: int) -> Pairs:
+    key = site.astype(np.int64) * n_targets + target
+    key, best = _min_by(key, minutes)
+    return Pairs((key // n_targets).astype(np.intp), (key % n_targets).astype(np.intp), best)
+
+
+def _digest(sites: gpd.GeoSeries, targets: gpd.GeoSeries, crs: pyproj.CRS) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(crs.to_wkt().encode())
+    for geoms in (sites, targets):
+        wkb = shapely.to_wkb(np.asarray(geoms.values, dtype=object))
+        digest.update(len(wkb).to_bytes(8, "little"))
+        for item in wkb:
+            digest.update(item or b"")
+    return digest.digest()
+
+
+def check_network(network: object) -> None:
+    """Raise unless ``network`` is a walking street network (or ``None``)."""
+    if network is not None and getattr(network, "mode", None) is None:
+        raise NetworkError(
+            f"network must be a StreetNetwork from load_network(..., mode='walk'), got "
+            f"{type(network).__name__!r}."
+        )
