@@ -10,6 +10,7 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.io`: reading layers, coordinate systems (GCJ-02/BD-09), safe outputs;
 - :mod:`geoplan.measure`: distances, criteria, decays, constraints, candidate grids;
 - :mod:`geoplan.streets`: OpenStreetMap networks, snapping, routing, isochrones;
+- :mod:`geoplan.transit`: metro lines (GTFS or described by hand), walk + metro travel times;
 - :mod:`geoplan.decide`: pairwise judgements, AHP, weights, MCDA, robustness, sensitivity;
 - :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
 - :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
@@ -95,6 +96,11 @@ _LAZY: dict[str, str] = {
     "load_network": "streets.network",
     "NetworkMetric": "streets.routing",
     "isochrones": "streets.isochrone",
+    "read_gtfs": "transit.gtfs",
+    "transit_lines": "transit.lines",
+    "TransitService": "transit.service",
+    "TransitGraph": "transit.network",
+    "TransitMetric": "transit.metric",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",
