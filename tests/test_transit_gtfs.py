@@ -68,7 +68,7 @@ def line_feed(
                          "stop_id": f"s{stop}", "stop_sequence": j}
                     )  # fmt: skip
                 t0, k = t0 + headway, k + 1
-    week = {d: 1 for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+    week = dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), 1)
     tables: dict[str, list[dict[str, object]]] = {
         "agency": [
             {"agency_name": "Test", "agency_url": "https://example.org", "agency_timezone": "UTC"}

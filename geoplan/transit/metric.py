@@ -83,6 +83,8 @@ class _Walk(Protocol):
 
     def reasons(self, sites: gpd.GeoSeries) -> pd.Series: ...
 
+    def usable(self, points: gpd.GeoSeries) -> npt.NDArray[np.bool_]: ...
+
 
 class _StraightWalk:
     """Straight-line metres times a detour factor, at walking speed."""
@@ -131,6 +133,9 @@ class _StraightWalk:
     def reasons(self, sites: gpd.GeoSeries) -> pd.Series:
         return pd.Series("", index=sites.index, dtype=object)
 
+    def usable(self, points: gpd.GeoSeries) -> npt.NDArray[np.bool_]:
+        return np.ones(len(points), dtype=bool)
+
 
 class _StreetWalk:
     """Walks along a street network (a :class:`NetworkMetric` in minutes)."""
@@ -161,6 +166,9 @@ class _StreetWalk:
 
     def reasons(self, sites: gpd.GeoSeries) -> pd.Series:
         return self.metric.reasons(sites)
+
+    def usable(self, points: gpd.GeoSeries) -> npt.NDArray[np.bool_]:
+        return np.asarray(~self.metric.snap(points)["too_far"].to_numpy(dtype=bool))
 
 
 @dataclass(frozen=True)
@@ -240,7 +248,7 @@ class TransitMetric:
             if network is None
             else _StreetWalk(network, max_snap_m=max_snap_m, entrance_m=entrance_m)
         )
-        self._stations: dict[str, npt.NDArray[np.object_]] = {}
+        self._usable: dict[str, tuple[npt.NDArray[np.object_], IntArray]] = {}
         self._solved: tuple[bytes, _Solved] | None = None
 
     @property
@@ -270,13 +278,6 @@ class TransitMetric:
             )
         return pyproj.CRS(crs)
 
-    def _station_geoms(self, crs: pyproj.CRS) -> npt.NDArray[np.object_]:
-        key = crs.to_wkt()
-        if key not in self._stations:
-            geoms = self.service.stations.geometry.to_crs(crs)
-            self._stations[key] = np.asarray(geoms.values, dtype=object)
-        return self._stations[key]
-
     @staticmethod
     def _points(geoms: gpd.GeoSeries | gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoSeries:
         series = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
@@ -286,10 +287,25 @@ class TransitMetric:
             series = series.representative_point()
         return gpd.GeoSeries(series.values, crs=crs)
 
-    def _with_stations(self, sites: gpd.GeoSeries, crs: pyproj.CRS) -> gpd.GeoSeries:
-        """The sites followed by the stations (the same objects each call: snapped once)."""
-        values = np.concatenate([np.asarray(sites.values, dtype=object), self._station_geoms(crs)])
-        return gpd.GeoSeries(values, crs=crs)
+    def _station_set(self, crs: pyproj.CRS) -> tuple[gpd.GeoSeries, IntArray]:
+        """The stations that join the walks (within ``max_snap_m`` of a street; all
+        without a network) and their positions: the same objects each call, snapped once."""
+        key = crs.to_wkt()
+        if key not in self._usable:
+            geoms = self.service.stations.geometry.to_crs(crs)
+            ok = self.walk.usable(gpd.GeoSeries(geoms.values, crs=crs))
+            which = np.flatnonzero(ok).astype(np.intp)
+            self._usable[key] = (np.asarray(geoms.values, dtype=object)[which], which)
+        geoms, which = self._usable[key]
+        return gpd.GeoSeries(geoms, crs=crs), which
+
+    @staticmethod
+    def _with_stations(sites: gpd.GeoSeries, stations: gpd.GeoSeries) -> gpd.GeoSeries:
+        """The sites followed by the stations, as one layer of sites."""
+        values = np.concatenate(
+            [np.asarray(sites.values, dtype=object), np.asarray(stations.values, dtype=object)]
+        )
+        return gpd.GeoSeries(values, crs=sites.crs)
 
     # ------------------------------------------------------------------ nearest
 
@@ -302,20 +318,22 @@ class TransitMetric:
         key = _digest(points, goal, crs)
         if self._solved is not None and self._solved[0] == key:
             return self._solved[1]
-        n = len(points)
-        stations = gpd.GeoSeries(self._station_geoms(crs), crs=crs)
-        both = self._with_stations(points, crs)
+        n, m = len(points), self.graph.n_stations
+        stations, which = self._station_set(crs)
+        both = self._with_stations(points, stations)
         first = self.walk.nearest(both, goal)  # 1: walks to the nearest target
-        walk_only, onward = first.distance[:n], first.distance[n:]
+        walk_only = first.distance[:n]
+        onward, onward_target = np.full(m, np.inf), np.full(m, -1, dtype=np.intp)
+        onward[which], onward_target[which] = first.distance[n:], first.target[n:]
         through = self.graph.cost + onward[None, :]  # board s ... alight e, walk on
         exit_of = np.argmin(through, axis=1)
-        via = through[np.arange(len(through)), exit_of]
-        second = self.walk.nearest_from(both, stations, via)  # 3: walks to the best station
+        via = through[np.arange(m), exit_of]
+        second = self.walk.nearest_from(both, stations, via[which])  # 3: walks to the best station
         metro = second.distance[:n]
-        board = second.target[:n]
+        board = np.where(second.target[:n] >= 0, which[np.maximum(second.target[:n], 0)], -1)
         use = np.isfinite(metro) & (metro < walk_only)
         alight = np.where(use, exit_of[np.maximum(board, 0)], -1)
-        target = np.where(use, first.target[n:][np.maximum(alight, 0)], first.target[:n])
+        target = np.where(use, onward_target[np.maximum(alight, 0)], first.target[:n])
         access = np.where(use, metro - via[np.maximum(board, 0)], np.nan)
         solved = _Solved(
             minutes=np.where(use, metro, walk_only),
@@ -379,16 +397,20 @@ class TransitMetric:
         if goal.crs is not None and not pyproj.CRS(goal.crs).equals(crs):
             goal = goal.to_crs(crs)
         n, m = len(points), self.graph.n_stations
-        both = self._with_stations(points, crs)
-        stations = gpd.GeoSeries(self._station_geoms(crs), crs=crs)
+        stations, which = self._station_set(crs)
+        both = self._with_stations(points, stations)
         direct = self.walk.within(both, goal, cutoff)
         is_site = direct.site < n
         parts = [(direct.site[is_site], direct.target[is_site], direct.distance[is_site])]
-        out_station = direct.site[~is_site] - n  # walks from station exits to targets
+        out_station = which[direct.site[~is_site] - n]  # walks from station exits to targets
         out_target, out_cost = direct.target[~is_site], direct.distance[~is_site]
         access = self.walk.within(both, stations, cutoff)
         keep = access.site < n
-        in_site, in_station, in_cost = access.site[keep], access.target[keep], access.distance[keep]
+        in_site, in_station, in_cost = (
+            access.site[keep],
+            which[access.target[keep]],
+            access.distance[keep],
+        )
         cost = self.graph.cost
         by_exit = np.argsort(out_station, kind="stable")
         exit_start = np.searchsorted(out_station[by_exit], np.arange(m + 1))
