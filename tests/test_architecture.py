@@ -11,9 +11,10 @@ room                  may import
 ``io``                (nothing of geoplan but ``_errors``)
 ``measure``           ``io``
 ``streets``           ``io``, ``measure`` (the distance protocol it implements)
+``transit``           ``io``, ``measure``, ``streets`` (walks along streets)
 ``decide``            (nothing: it works on tables of scores)
-``study``             ``io``, ``measure``, ``streets``, ``decide``
-``maps``              ``io``, ``measure``, ``streets``, ``decide``, ``study``
+``study``             ``io``, ``measure``, ``streets``, ``transit``, ``decide``
+``maps``              ``io``, ``measure``, ``streets``, ``transit``, ``decide``, ``study``
 ``cli``               everything
 ====================  =============================================================
 
@@ -34,14 +35,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "geoplan"
 
-STAGES = ("io", "measure", "streets", "decide", "study", "maps")
+STAGES = ("io", "measure", "streets", "transit", "decide", "study", "maps")
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
     "measure": frozenset({"io"}),
     "streets": frozenset({"io", "measure"}),
+    "transit": frozenset({"io", "measure", "streets"}),
     "decide": frozenset(),
-    "study": frozenset({"io", "measure", "streets", "decide"}),
-    "maps": frozenset({"io", "measure", "streets", "decide", "study"}),
+    "study": frozenset({"io", "measure", "streets", "transit", "decide"}),
+    "maps": frozenset({"io", "measure", "streets", "transit", "decide", "study"}),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
     "root": frozenset({*STAGES, "cli"}),

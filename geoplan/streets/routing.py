@@ -80,7 +80,7 @@ BoolArray = npt.NDArray[np.bool_]
 UNITS = ("m", "min")
 """Units of a :class:`NetworkMetric`: metres or minutes."""
 
-_MODE_WORDS = {"walk": "walking", "bike": "cycling", "drive": "driving"}
+_MODE_WORDS = {"walk": "walking", "bike": "cycling", "ebike": "e-bike", "drive": "driving"}
 _DENSE_BUDGET = 1 << 22  # float64 entries of one chunk of bounded searches (32 MiB)
 _DENSE_SHARE = 0.05  # above this share of nodes reached, join sites to searches densely
 

@@ -1,7 +1,7 @@
 """A study end to end: study files and their checks, scoring and ranking the sites.
 
 Holds ``files`` (load_study, Study), ``_checks`` and ``ranking`` (rank_sites, score_sites).
-May import io, measure, streets and decide; the maps and the CLI stand above it.
+May import io, measure, streets, transit and decide; the maps and the CLI stand above it.
 """
 
 from geoplan.study.files import Study, load_study, study_from_dict

@@ -34,9 +34,10 @@ from geoplan.measure.constraints import Constraint, check_constraints
 from geoplan.measure.criteria import nearest_target
 from geoplan.measure.distance import DistanceMetric, StraightLine
 from geoplan.measure.scoring import Criterion, contrib_column, evaluate, score_column, value_column
+from geoplan.study._transit import METRIC_KEYS
 from geoplan.study.files import Study
 
-__all__ = ["explain_site", "format_value", "rank_sites", "score_sites"]
+__all__ = ["explain_site", "format_value", "rank_sites", "score_sites", "trip_column"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,11 @@ def format_value(value: float, unit: str) -> str:
 
 def _project(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return layer if layer.crs == crs else layer.to_crs(crs)
+
+
+def trip_column(criterion: Criterion) -> str:
+    """``trip__<name>``: how a site's walk + metro time to the nearest target is made up."""
+    return f"trip__{criterion.name}"
 
 
 def _nearest_columns(
@@ -293,9 +299,14 @@ def score_sites(
 
     frame = pd.DataFrame(index=points.index)
     notes = pd.Series("", index=points.index, dtype=object)
+    trips: list[str] = []
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         result = evaluate(c, points, projected[c.layer], metric=metrics[c.name])
         frame = frame.join(result)
+        describe = getattr(metrics[c.name], "trips", None)
+        if callable(describe):  # walk + metro: how the time to the nearest target is made up
+            frame[trip_column(c)] = describe(points.geometry, projected[c.layer].geometry)["text"]
+            trips.append(trip_column(c))
         notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
     reasons = check_constraints(
@@ -331,7 +342,7 @@ def score_sites(
     ]
     summary = ["rank", "score", "eligible", "reason", "notes"]
     nearest = [col for col in frame.columns if col.startswith("nearest_")]
-    frame = frame[summary + nearest + per_criterion + ["explanation"]].set_axis(sites.index)
+    frame = frame[summary + nearest + per_criterion + trips + ["explanation"]].set_axis(sites.index)
     ranked = gpd.GeoDataFrame(
         pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
         geometry=sites.geometry.to_crs("EPSG:4326"),
@@ -363,12 +374,13 @@ def _network_metrics(
     from geoplan.streets.routing import NetworkMetric
 
     options = dict(study.network)
-    if options.get("source") is None:
+    streets = [c.mode for c in needs] + [k.mode for _, k in needs_k]
+    if options.get("source") is None and any(mode != "transit" for mode in streets):
         raise CriterionError(
             "A criterion uses metric = 'network' but the study has no [network] source; add "
             '[network] source = "city.osm.pbf" (or a place name to download).'
         )
-    source = options["source"]  # a file is made absolute when the study is loaded
+    source = options.get("source")  # a file is made absolute when the study is loaded
     margin_m = float(options.get("margin_m", 3000.0))
     area = (
         gpd.GeoSeries([shapely.box(*study.bounds())], crs="EPSG:4326").to_crs(crs).buffer(margin_m)
@@ -377,9 +389,11 @@ def _network_metrics(
     metrics: dict[tuple[str, str], DistanceMetric] = {}
 
     def metric_for(mode: str, unit: str) -> DistanceMetric:
+        if mode == "transit":
+            return transit_for()
         if mode not in networks:
             networks[mode] = load_network(
-                source,
+                str(source),
                 mode=mode,
                 crs=crs,
                 area=area,
@@ -396,6 +410,28 @@ def _network_metrics(
                 entrance_m=float(options.get("entrance_m", 25.0)),
             )
         return metrics[(mode, unit)]
+
+    def transit_for() -> DistanceMetric:
+        """Walk + metro: walks along the [network]'s streets, else straight lines x detour."""
+        if ("transit", "min") not in metrics:
+            from geoplan.transit.metric import TransitMetric
+
+            if study.transit_service is None:
+                raise CriterionError(
+                    'A criterion uses mode = "transit" but the study has no [transit] lines; '
+                    "describe them in [[transit.lines]] or give a GTFS feed."
+                )
+            if source is not None and "walk" not in networks:
+                metric_for("walk", "min")
+            settings = {k: float(v) for k, v in study.transit.items() if k in METRIC_KEYS}
+            metrics[("transit", "min")] = TransitMetric(
+                study.transit_service,
+                network=networks.get("walk"),
+                max_snap_m=float(options.get("max_snap_m", 500.0)),
+                entrance_m=float(options.get("entrance_m", 25.0)),
+                **settings,
+            )
+        return metrics[("transit", "min")]
 
     by_criterion = {c.name: metric_for(str(c.mode), c.unit) for c in needs}
     by_constraint = {i: metric_for(str(k.mode), k.unit) for i, k in needs_k}
