@@ -101,6 +101,7 @@ _LAZY: dict[str, str] = {
     "TransitService": "transit.service",
     "TransitGraph": "transit.network",
     "TransitMetric": "transit.metric",
+    "transit_isochrones": "transit.isochrone",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",

@@ -359,3 +359,56 @@ def test_porto_static_times_against_departure_time_search_with_walks(
     # Measured: 23 sites by metro, median |d| 0.52 min, max 1.35 min.
     assert np.median(np.abs(diff)) <= 1.0
     assert np.abs(diff).max() <= 3.0
+
+
+def test_transit_isochrones_without_streets_are_the_exact_reachable_area() -> None:
+    stations = _stations()
+    metric = TransitMetric(gp.transit_lines(LINES, stations, id_column="station_id"))
+    start = gpd.GeoSeries(gpd.points_from_xy([399_800.0], [3_520_300.0]), crs=CRS)
+    iso = gp.transit_isochrones(metric, start, minutes=(20, 35))
+    assert list(iso["minutes"]) == [20.0, 35.0] and (iso["mode"] == "walk + metro").all()
+    rng = np.random.default_rng(11)
+    probe = gpd.GeoSeries(
+        gpd.points_from_xy(
+            rng.uniform(396_000, 410_000, 3000), rng.uniform(3_516_000, 3_524_000, 3000)
+        ),
+        crs=CRS,
+    )
+    per_m = 1.3 / 80.0
+    xy = np.column_stack([stations.x, stations.y])
+    walk_in = np.hypot(*(xy - [399_800.0, 3_520_300.0]).T) * per_m
+    arrive = (walk_in[:, None] + metric.graph.cost).min(axis=0)
+    walk_out = (
+        np.hypot(probe.x.to_numpy()[:, None] - xy[:, 0], probe.y.to_numpy()[:, None] - xy[:, 1])
+        * per_m
+    )
+    minutes = np.minimum(
+        probe.distance(start.iloc[0]).to_numpy() * per_m, (arrive + walk_out).min(axis=1)
+    )
+    for band, shape in zip(iso["minutes"], iso.to_crs(CRS).geometry, strict=True):
+        clear = np.abs(minutes - band) > 0.05  # away from the edge (polygons are 64-gons)
+        assert (probe[clear].within(shape).to_numpy() == (minutes[clear] <= band)).all()
+        assert shape.area > np.pi * (band / per_m) ** 2 * 1.02  # more than the walk alone
+
+
+@pytest.mark.filterwarnings("ignore:.*from any street:UserWarning")
+def test_porto_transit_isochrones_contain_walk_isochrones_and_metro_trips(
+    porto: tuple[gp.TransitMetric, Path],
+) -> None:
+    metric, _ = porto
+    net = metric.network
+    assert net is not None
+    stations = metric.service.stations.to_crs(net.crs)
+    start = gpd.GeoSeries(
+        [stations.geometry[stations["name"] == "Trindade"].iloc[0]], crs=net.crs
+    ).translate(250, 150)
+    iso = gp.transit_isochrones(metric, start, minutes=(10, 20)).to_crs(net.crs)
+    walk = gp.isochrones(net, start, minutes=(10, 20)).to_crs(net.crs)
+    for transit_shape, walk_shape in zip(iso.geometry, walk.geometry, strict=True):
+        assert transit_shape.buffer(1.0).contains(walk_shape)
+    assert iso.geometry.iloc[1].area > 1.3 * walk.geometry.iloc[1].area  # measured: 1.46
+    probe = _porto_points(metric, 300, 9)
+    reach = metric.within(start, probe, 20.0)
+    snap = gp.NetworkMetric(net).snap(probe)["snap_m"].to_numpy()
+    sure = reach.target[(reach.distance <= 19.5) & (snap[reach.target] < 40)]
+    assert len(sure) >= 10 and probe.iloc[sure].within(iso.geometry.iloc[1]).all()
