@@ -19,6 +19,7 @@ What the map shows
   other weightings; all labels in Chinese and English.  The popup is built in the browser from
   compact per-site properties, and every string is HTML-escaped there.
 * **Context layers**: industrial parks (polygons or points, with jobs), metro
+  lines (from the study's ``[transit]``: tracks, else stations in order) and
   stations in their lines' colours, station-area rings (500 m and 800 m by
   default), exclusion zones, facilities, the study area and, when given,
   walk-time isochrones (polygons with a ``minutes`` column).
@@ -304,6 +305,7 @@ def make_map(
     facilities: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
     area: gpd.GeoDataFrame | None = None,
+    metro_lines: gpd.GeoDataFrame | None = None,
     basemap: str | Sequence[str] | None = None,
     top_n: int | None = None,
     title: str | None = None,
@@ -333,7 +335,11 @@ def make_map(
         Context layers (override the study's).  ``stations`` may have a
         ``lines`` column (``"1"``, ``"2"``, ``"1;2"``); ``parks`` a ``jobs`` column.
     isochrones : geopandas.GeoDataFrame, optional
-        Walk-time polygons with a ``minutes`` column.
+        Walk-time polygons with a ``minutes`` column (:func:`geoplan.isochrones`, or
+        :func:`geoplan.transit_isochrones` for walk + metro).
+    metro_lines : geopandas.GeoDataFrame, optional
+        Metro lines to draw (``line``, ``color``, line geometry); default the
+        study's ``[transit]`` lines (their tracks, else their stations in order).
     basemap : str or sequence of str, optional
         ``"carto-light"`` (default), ``"osm"``, ``"tianditu"``, ``"gaode"`` or
         ``"none"``; a list offers several, the first shown.  With ``"gaode"``
@@ -409,6 +415,7 @@ def make_map(
             "exclusions": exclusions,
             "facilities": facilities,
             "area": area,
+            "metro_lines": metro_lines,
         },
         isochrones=isochrones,
         shift=settings.gcj02,
