@@ -40,7 +40,6 @@ table, one station at a time.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -50,10 +49,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyproj
-import shapely
 
 from geoplan._errors import NetworkError, TransitError
 from geoplan.measure.distance import Nearest, Pairs, StraightLine, point_coords
+from geoplan.streets.routing import _cheapest_pairs, _object_ids
 from geoplan.transit.network import Leg, TransitGraph, line_label
 from geoplan.transit.service import FloatArray, IntArray, TransitService
 
@@ -66,6 +65,7 @@ __all__ = ["WALK_DETOUR", "TransitMetric"]
 WALK_DETOUR = 1.3
 _WALK_SPEED_KMH = 4.8
 _DENSE_CHUNK = 1 << 21  # site x station entries per block of the straight-line join
+_DENSE_PAIRS = 1 << 24  # sites x targets up to which `within` keeps one matrix (128 MiB)
 
 
 class _Walk(Protocol):
@@ -249,7 +249,7 @@ class TransitMetric:
             else _StreetWalk(network, max_snap_m=max_snap_m, entrance_m=entrance_m)
         )
         self._usable: dict[str, tuple[npt.NDArray[np.object_], IntArray]] = {}
-        self._solved: tuple[bytes, _Solved] | None = None
+        self._solved: tuple[tuple[object, ...], object, _Solved] | None = None
 
     @property
     def label(self) -> str:
@@ -315,9 +315,9 @@ class TransitMetric:
         goal = targets.geometry if isinstance(targets, gpd.GeoDataFrame) else targets
         if goal.crs is not None and not pyproj.CRS(goal.crs).equals(crs):
             goal = goal.to_crs(crs)
-        key = _digest(points, goal, crs)
-        if self._solved is not None and self._solved[0] == key:
-            return self._solved[1]
+        key = _key(points, goal, crs)
+        if self._solved is not None and _same(self._solved[0], key):
+            return self._solved[2]
         n, m = len(points), self.graph.n_stations
         stations, which = self._station_set(crs)
         both = self._with_stations(points, stations)
@@ -344,7 +344,7 @@ class TransitMetric:
             access=np.maximum(access, 0.0),
             onward=np.where(use, onward[np.maximum(alight, 0)], np.nan),
         )
-        self._solved = (key, solved)
+        self._solved = (key, (points, goal), solved)  # the objects stay alive with their ids
         return solved
 
     def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
@@ -412,6 +412,11 @@ class TransitMetric:
             access.distance[keep],
         )
         cost = self.graph.cost
+        if n * len(goal) <= _DENSE_PAIRS:  # one matrix of minutes: min-plus products, no sorting
+            return _dense_join(
+                n, len(goal), cost, cutoff, parts[0],
+                (out_station, out_target, out_cost), (in_site, in_station, in_cost),
+            )  # fmt: skip
         by_exit = np.argsort(out_station, kind="stable")
         exit_start = np.searchsorted(out_station[by_exit], np.arange(m + 1))
         by_entry = np.argsort(in_station, kind="stable")
@@ -427,15 +432,14 @@ class TransitMetric:
             rows = np.concatenate([by_exit[exit_start[e] : exit_start[e + 1]] for e in exits])
             if not len(rows):
                 continue
-            onward = cost[s, out_station[rows]] + out_cost[rows]
-            tgt, best = _min_by(out_target[rows], onward)
+            tgt, best = _min_by(out_target[rows], cost[s, out_station[rows]] + out_cost[rows])
             good = best <= slack
             tgt, best = tgt[good], best[good]
             total = in_cost[entries][:, None] + best[None, :]
             i, j = np.nonzero(total <= cutoff)
             parts.append((in_site[entries][i], tgt[j], total[i, j]))
         site, target, minutes = (np.concatenate(p) for p in zip(*parts, strict=True))
-        return _cheapest(site, target, minutes, len(goal))
+        return _cheapest_pairs(site, target, minutes, cutoff, len(goal))
 
     # ------------------------------------------------------------------ explaining
 
@@ -532,31 +536,71 @@ def _summary(legs: tuple[Leg, ...]) -> tuple[float, float, float, str, str]:
     return wait, ride, transfer, lines, text
 
 
+def _dense_join(
+    n_sites: int,
+    n_targets: int,
+    cost: FloatArray,
+    cutoff: float,
+    walks: tuple[IntArray, IntArray, FloatArray],
+    onward: tuple[IntArray, IntArray, FloatArray],
+    access: tuple[IntArray, IntArray, FloatArray],
+) -> Pairs:
+    """``within`` as min-plus products on a sites x targets matrix (walks, then the metro).
+
+    ``onward`` are (exit station, target, minutes) walks, ``access`` (site,
+    boarding station, minutes); each (station, target) and (site, station) once.
+    """
+    best = np.full((n_sites, n_targets), np.inf)
+    best[walks[0], walks[1]] = walks[2]
+    m = len(cost)
+    exits = np.flatnonzero(np.bincount(onward[0], minlength=m))
+    boards = np.flatnonzero(np.bincount(access[1], minlength=m))
+    column = np.zeros(m, dtype=np.intp)
+    column[exits] = np.arange(len(exits))
+    leave = np.full((len(exits), n_targets), np.inf)  # exit -> target walks
+    leave[column[onward[0]], onward[1]] = onward[2]
+    via = np.full((len(boards), n_targets), np.inf)  # board -> ride -> walk to the target
+    for k, e in enumerate(exits):
+        np.minimum(via, cost[boards, e][:, None] + leave[k][None, :], out=via)
+    column[boards] = np.arange(len(boards))
+    walk_in = np.full((len(boards), n_sites), np.inf)  # boarding station <- site walks
+    walk_in[column[access[1]], access[0]] = access[2]
+    step = np.empty_like(best)
+    for row in np.flatnonzero(via.min(axis=1) <= cutoff):
+        np.add(walk_in[row][:, None], via[row][None, :], out=step)
+        np.minimum(best, step, out=best)
+    keep = best <= cutoff
+    i, j = np.nonzero(keep)
+    return Pairs(i.astype(np.intp, copy=False), j.astype(np.intp, copy=False), best[keep])
+
+
 def _min_by(key: IntArray, value: FloatArray) -> tuple[IntArray, FloatArray]:
     """The smallest value per key, keys ascending."""
     if not len(key):
         return key, value
-    order = np.lexsort((value, key))
+    order = np.argsort(key, kind="stable")
     key, value = key[order], value[order]
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    return key[first], value[first]
+    return key[first], np.minimum.reduceat(value, first)
 
 
-def _cheapest(site: IntArray, target: IntArray, minutes: FloatArray, n_targets: int) -> Pairs:
-    key = site.astype(np.int64) * n_targets + target
-    key, best = _min_by(key, minutes)
-    return Pairs((key // n_targets).astype(np.intp), (key % n_targets).astype(np.intp), best)
+def _key(sites: gpd.GeoSeries, targets: gpd.GeoSeries, crs: pyproj.CRS) -> tuple[object, ...]:
+    """Which geometry objects, in which order (immutable: same objects, same answer)."""
+    return (
+        crs.to_wkt(),
+        _object_ids(np.asarray(sites.values)),
+        _object_ids(np.asarray(targets.values)),
+    )
 
 
-def _digest(sites: gpd.GeoSeries, targets: gpd.GeoSeries, crs: pyproj.CRS) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(crs.to_wkt().encode())
-    for geoms in (sites, targets):
-        wkb = shapely.to_wkb(np.asarray(geoms.values, dtype=object))
-        digest.update(len(wkb).to_bytes(8, "little"))
-        for item in wkb:
-            digest.update(item or b"")
-    return digest.digest()
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    return (
+        a[0] == b[0]
+        and all(
+            np.array_equal(x, y)  # type: ignore[arg-type]
+            for x, y in zip(a[1:], b[1:], strict=True)
+        )
+    )
 
 
 def check_network(network: object) -> None:

@@ -122,52 +122,55 @@ class TransitGraph:
     def station_xy(self) -> FloatArray:
         """Stations in their local UTM zone (metres), for transfer distances."""
         stations = self.service.stations
-        projected = stations.to_crs(stations.estimate_utm_crs())
+        lon, lat = np.median(stations.geometry.x), np.median(stations.geometry.y)
+        zone = int((lon + 180) // 6) % 60 + 1  # the local UTM zone (WGS-84)
+        projected = stations.to_crs((32600 if lat >= 0 else 32700) + zone)
         return np.asarray(shapely.get_coordinates(projected.geometry.values), dtype=np.float64)
 
     @cached_property
-    def rides(self) -> pd.DataFrame:
-        """One row per ride arc: ``board``, ``alight``, ``wait``, ``ride``, ``lines``."""
+    def _members(self) -> tuple[IntArray, IntArray, FloatArray, FloatArray, npt.NDArray[np.str_]]:
+        """Every (pattern, board, alight) as arrays ordered by station pair, then ride:
+        board, alight, frequency, ride, line."""
         parts = []
         for p in self.service.patterns:
             i, j = np.triu_indices(len(p.stops), k=1)
             ride = p.ride[i, j]
-            ok = np.isfinite(ride) & (p.frequency[i] > 0)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "board": p.stops[i[ok]],
-                        "alight": p.stops[j[ok]],
-                        "f": p.frequency[i[ok]],
-                        "ride": ride[ok],
-                        "line": p.line,
-                    }
-                )
-            )
-        members = pd.concat(parts, ignore_index=True)
-        members = members.sort_values(["board", "alight", "ride"], kind="stable", ignore_index=True)
-        pair = members["board"].to_numpy() * self.n_stations + members["alight"].to_numpy()
+            ok = np.flatnonzero(np.isfinite(ride) & (p.frequency[i] > 0))
+            parts.append((p.stops[i[ok]], p.stops[j[ok]], p.frequency[i[ok]], ride[ok],
+                          np.full(len(ok), p.line, dtype=object)))  # fmt: skip
+        board, alight, f, ride, line = (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.lexsort((ride, alight, board))
+        return board[order], alight[order], f[order], ride[order], line[order]
+
+    @cached_property
+    def rides(self) -> pd.DataFrame:
+        """One row per ride arc: ``board``, ``alight``, ``wait``, ``ride`` and its patterns
+        (``first``..``last`` in the members, see :meth:`lines_of`)."""
+        board, alight, f, ride, _ = self._members
+        pair = board.astype(np.int64) * self.n_stations + alight
         start = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
         group = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(pair)]))
-        f = members["f"].to_numpy()
-        fr = f * members["ride"].to_numpy()
-        cum_f, cum_fr = _grouped_cumsum(f, start, group), _grouped_cumsum(fr, start, group)
+        cum_f, cum_fr = _grouped_cumsum(f, start, group), _grouped_cumsum(f * ride, start, group)
         expected = (self.wait_factor + cum_fr) / cum_f  # wait + ride with the first k patterns
         best = np.minimum.reduceat(expected, start)
         hit = np.flatnonzero(expected <= best[group] * (1 + 1e-12))
-        first_hit = hit[np.r_[True, group[hit][1:] != group[hit][:-1]]]  # smallest optimal set
-        last = np.empty(len(start), dtype=np.intp)
-        last[group[first_hit]] = first_hit
-        chosen = np.arange(len(pair)) <= last[group]
-        members = members.loc[chosen]
-        grouped = members.assign(fr=fr[chosen]).groupby(["board", "alight"], sort=True)
-        out = grouped.agg(f=("f", "sum"), fr=("fr", "sum")).reset_index()
-        out["lines"] = (
-            grouped["line"].agg(lambda s: "/".join(sorted(set(s), key=_line_order))).to_numpy()
+        last = hit[np.r_[True, group[hit][1:] != group[hit][:-1]]]  # the smallest optimal set
+        return pd.DataFrame(
+            {
+                "board": board[start],
+                "alight": alight[start],
+                "wait": self.wait_factor / cum_f[last],
+                "ride": cum_fr[last] / cum_f[last],
+                "first": start,
+                "last": last,
+            }
         )
-        out["wait"] = self.wait_factor / out["f"]
-        out["ride"] = out["fr"] / out["f"]
-        return out[["board", "alight", "wait", "ride", "lines"]]
+
+    def lines_of(self, arc: int) -> str:
+        """The lines of a ride arc's attractive patterns, e.g. ``"A/B"``."""
+        row = self.rides.iloc[arc]
+        names = self._members[4][int(row["first"]) : int(row["last"]) + 1]
+        return "/".join(sorted(set(names), key=_line_order))
 
     @cached_property
     def transfers(self) -> pd.DataFrame:
@@ -251,7 +254,7 @@ class TransitGraph:
                 row = self.rides.iloc[k]
                 legs += [
                     Leg("wait", float(row["wait"])),
-                    Leg("ride", float(row["ride"]), str(row["lines"])),
+                    Leg("ride", float(row["ride"]), self.lines_of(k)),
                 ]
             else:
                 legs.append(Leg("transfer", float(self.transfers["minutes"].iloc[k])))
