@@ -232,8 +232,13 @@ def _unknown(values: pd.Series, known: pd.Series, what: str, where: str) -> None
 def _seconds(times: pd.Series, trips: pd.Series, sequence: pd.Series, column: str) -> FloatArray:
     """Clock texts ``H:MM:SS`` as minutes (``nan`` where empty); bad text is an error."""
     text = times.astype("string")
-    parts = text.str.extract(_TIME)
-    bad = text.notna() & text.str.strip().ne("") & parts[0].isna()
+    codes, uniques = pd.factorize(text)  # a timetable repeats its clock times: parse each once
+    parsed = pd.Series(uniques, dtype="string").str.extract(_TIME)
+    parts = parsed.reindex(codes).reset_index(drop=True)  # code -1 (missing) -> NaN
+    bad = pd.Series(
+        text.notna().to_numpy() & text.str.strip().ne("").fillna(False).to_numpy()
+        & parts[0].isna().to_numpy()
+    )  # fmt: skip
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise TransitError(
