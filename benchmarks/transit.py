@@ -143,7 +143,8 @@ def run_urbanaccess(folder: Path, repeats: int) -> dict[str, Any]:
     ua.gtfs.network.create_transit_net(
         gtfsfeeds_dfs=feeds, day="tuesday", timerange=[f"{WINDOW[0]}:00", f"{WINDOW[1]}:00"]
     )
-    nodes = pd.read_csv(folder / "nodes.csv").set_index("id")
+    nodes = pd.read_csv(folder / "nodes.csv")
+    nodes.index = nodes["id"].to_numpy()  # UrbanAccess joins on an `id` column
     edges = pd.read_csv(folder / "edges.csv")
     both = pd.concat([edges, edges.rename(columns={"from": "to", "to": "from"})], ignore_index=True)
     ua.osm.network.create_osm_net(osm_edges=both, osm_nodes=nodes, travel_speed_mph=4.8 / 1.609344)
@@ -155,8 +156,8 @@ def run_urbanaccess(folder: Path, repeats: int) -> dict[str, Any]:
         headway_statistic="mean",
     )  # fmt: skip
     graph = pdna.Network(
-        net.net_nodes["x"], net.net_nodes["y"], net.net_edges["from_int"], net.net_edges["to_int"],
-        net.net_edges[["weight"]], twoway=False,
+        net.net_nodes["x"], net.net_nodes["y"], net.net_edges["from_int"].astype("int64"),
+        net.net_edges["to_int"].astype("int64"), net.net_edges[["weight"]], twoway=False,
     )  # fmt: skip
     out["load"] = time.perf_counter() - t
     sites, dests = pd.read_csv(folder / "sites.csv"), pd.read_csv(folder / "dests.csv")
