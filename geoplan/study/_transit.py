@@ -169,9 +169,9 @@ def transit(
             window=window,
             id_column=id_columns.get(layer),
             name_column=name_columns.get(layer),
-            source="[transit] lines",
+            source="[transit]",
         )
         return spec, service
     except GeoplanError as exc:
-        problems.append(f"[transit]: {exc}")
+        problems.append(str(exc))
         return spec, None

@@ -99,8 +99,7 @@ def _resolve(
             hint = f" Did you mean {close!r}?" if close else ""
             problems.append(
                 f"{where}.stations: {plain(name)!r} is not an id or name of the stations "
-                f"layer.{hint} Use the station's id (e.g. {next(iter(keys), 'L1-01')!r}) or "
-                "its name exactly as in the layer."
+                f"layer.{hint} Write each station's id or name exactly as in the layer."
             )
         else:
             problems.append(
