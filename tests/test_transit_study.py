@@ -98,6 +98,15 @@ def _resolved(study: gp.Study, folder: Path) -> Path:
 
 
 def test_effective_study_keeps_the_lines(sample_study_path: Path, tmp_path: Path) -> None:
+    import copy
+    import tomllib
+
+    raw = tomllib.loads(sample_study_path.read_text(encoding="utf-8"))
+    raw["transit"]["lines"][0]["track"] = "nowhere.geojson"
+    before = copy.deepcopy(raw)
+    with pytest.raises(gp.StudyError, match="nowhere.geojson"):
+        gp.study_from_dict(raw, folder=sample_study_path.parent)
+    assert raw == before, "the study's tables are not changed"
     study = gp.load_study(sample_study_path)
     again = gp.load_study(_resolved(study, tmp_path))
     assert again.transit["lines"] == study.transit["lines"]
@@ -116,3 +125,21 @@ def test_ebike_rides_bike_ways_at_20_kmh() -> None:
     np.testing.assert_array_equal(bike.edge_v, ebike.edge_v)
     np.testing.assert_allclose(ebike.edge_minutes_forward, ebike.edge_length_m / (20_000 / 60))
     assert gp.NetworkMetric(ebike, unit="min").label == "e-bike time along streets"
+
+
+def test_a_line_with_its_real_track(study_dir: Path, shared_data: Path) -> None:
+    """The track (real Changzhou Line 1 geometry, read from the shared data, not copied) is
+    drawn, and speed_kmh runs along it."""
+    tracks = gp.read_layer(shared_data / "changzhou_metro_tracks_wgs84.geojson")
+    line1 = tracks[tracks["line"].astype(str) == "1"].iloc[[0]]
+    line1.to_file(study_dir / "line1.geojson", driver="GeoJSON")
+    plain_study = gp.load_study(study_dir / "study.toml")
+    path = _edit(study_dir, 'color = "#1f5fae"', 'color = "#1f5fae"\ntrack = "line1.geojson"')
+    study = gp.load_study(path)
+    assert study.transit_service is not None and plain_study.transit_service is not None
+    drawn = study.transit_service.lines.set_index("line").geometry
+    assert drawn["1"].equals(line1.geometry.iloc[0])
+    along = study.transit_service.patterns[0].ride[0, -1]
+    straight = plain_study.transit_service.patterns[0].ride[0, -1]
+    assert along > straight * 1.02  # the track bends between stations
+    assert study.transit["lines"][0]["track"] == str((study_dir / "line1.geojson").resolve())

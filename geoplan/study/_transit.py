@@ -148,10 +148,10 @@ def transit(
                 f"are named from it (layers: {sorted(study_layers)!r})."
             )
             return spec, None
-        lines = spec["lines"]
-        if not isinstance(lines, list):
+        if not isinstance(spec["lines"], list):
             problems.append("transit.lines must be [[transit.lines]] tables, one per line.")
             return spec, None
+        lines = spec["lines"] = list(spec["lines"])  # the caller's tables stay as they were
         built = []
         for i, line in enumerate(lines):
             line = dict(line) if isinstance(line, Mapping) else line
