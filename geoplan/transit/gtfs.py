@@ -16,6 +16,10 @@ previous day's service: a trip of the day before that leaves at ``24:40``
 leaves at 00:40 of the date, and counts in a window such as
 ``["00:00", "01:00"]``.  Routes without a trip in the window (no service
 that day, or only at other hours) are left out, with a log message.
+Transfers are made between stops within a walking distance
+(:mod:`geoplan.transit.network`); ``transfers.txt`` is not read.  The model
+is built for metro-scale feeds (hundreds of stations: its station-to-station
+table is stations x stations).
 
 **A feed is hostile input.**  Before anything is parsed, the archive's
 entries are checked (at most :data:`MAX_ENTRIES`, none encrypted, each table's
