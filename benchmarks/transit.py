@@ -191,9 +191,10 @@ def _spawn(
     python: str, tool: str, folder: Path, repeats: int, env: dict[str, str]
 ) -> dict[str, Any]:
     t = time.perf_counter()
-    done = subprocess.run(
-        [python, __file__, "--worker", tool, "--folder", str(folder), "--repeats", str(repeats)],
-        capture_output=True, text=True, env=env, check=False,
+    script = str(Path(__file__).resolve())
+    done = subprocess.run(  # in the scratch folder: UrbanAccess writes logs/ where it runs
+        [python, script, "--worker", tool, "--folder", str(folder), "--repeats", str(repeats)],
+        capture_output=True, text=True, env=env, check=False, cwd=folder,
     )  # fmt: skip
     wall = time.perf_counter() - t
     line = next((x for x in done.stdout.splitlines() if x.startswith(MARK)), None)
