@@ -321,3 +321,22 @@ def _td_mean_stations(folder: Path, service: gp.TransitService, samples: int) ->
     travel = (arrive - np.tile(taus, n)[:, None]).reshape(n, samples, n).mean(axis=1)
     np.fill_diagonal(travel, np.inf)
     return travel
+
+
+def test_missing_intermediate_times_are_interpolated_and_frequencies_refused(
+    tmp_path: Path,
+) -> None:
+    tables = line_feed(run_min=2.0)
+    for row in tables["stop_times"]:
+        if row["stop_sequence"] in (1, 2, 3):  # only the ends are timed (GTFS allows it)
+            row["arrival_time"] = row["departure_time"] = ""
+    service = read_gtfs(write_feed(tmp_path / "a", tables), date=TUESDAY)
+    exact = read_gtfs(write_feed(tmp_path / "b", line_feed(run_min=2.0)), date=TUESDAY)
+    for p, q in zip(service.patterns, exact.patterns, strict=True):
+        np.testing.assert_allclose(p.ride, q.ride, atol=1e-9)
+    tables = line_feed()
+    tables["frequencies"] = [
+        {"trip_id": "A0-0", "start_time": "07:00:00", "end_time": "09:00:00", "headway_secs": 300}
+    ]
+    with pytest.raises(gp.TransitError, match="frequencies.txt: frequency-based GTFS trips"):
+        read_gtfs(write_feed(tmp_path / "c", tables), date=TUESDAY)
