@@ -10,6 +10,7 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.io`: reading layers, coordinate systems (GCJ-02/BD-09), safe outputs;
 - :mod:`geoplan.measure`: distances, criteria, decays, constraints, candidate grids;
 - :mod:`geoplan.streets`: OpenStreetMap networks, snapping, routing, isochrones;
+- :mod:`geoplan.transit`: metro lines (GTFS or described by hand), walk + metro travel times;
 - :mod:`geoplan.decide`: pairwise judgements, AHP, weights, MCDA, robustness, sensitivity;
 - :mod:`geoplan.indicators`: jobs within reach (2SFCA), job–housing balance, life circles;
 - :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
@@ -45,6 +46,7 @@ from geoplan._errors import (
     OutputWriteError,
     SnapshotError,
     StudyError,
+    TransitError,
     WeightsError,
 )
 
@@ -119,6 +121,12 @@ _LAZY: dict[str, str] = {
     "building_effect": "indicators.building",
     "jobs_housing_ratio": "indicators.balance",
     "commute_shares": "indicators.balance",
+    "read_gtfs": "transit.gtfs",
+    "transit_lines": "transit.lines",
+    "TransitService": "transit.service",
+    "TransitGraph": "transit.network",
+    "TransitMetric": "transit.metric",
+    "transit_isochrones": "transit.isochrone",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",
@@ -141,6 +149,7 @@ __all__ = [
     "OutputWriteError",
     "SnapshotError",
     "StudyError",
+    "TransitError",
     "WeightsError",
     "__version__",
     *_LAZY,

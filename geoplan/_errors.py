@@ -57,6 +57,10 @@ class ChooseError(GeoplanError, ValueError):
     """A portfolio of sites cannot be chosen as asked (a constraint to relax is named)."""
 
 
+class TransitError(GeoplanError, ValueError):
+    """A transit feed or line description cannot be read or routed on."""
+
+
 class OutputExistsError(GeoplanError, FileExistsError):
     """An output file exists and ``force`` was not given."""
 

@@ -12,11 +12,12 @@ room                  may import
 ``measure``           ``io``
 ``streets``           ``io``, ``measure`` (the distance protocol it implements)
 ``indicators``        ``io``, ``measure``, ``streets``
+``transit``           ``io``, ``measure``, ``streets`` (walks along streets)
 ``decide``            (nothing: it works on tables of scores)
-``study``             ``io``, ``measure``, ``streets``, ``indicators``, ``decide``
+``study``             ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``
 ``choose``            ``io``, ``measure``, ``streets``, ``study``
-``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``decide``, ``study``,
-                      ``choose``
+``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
+                      ``study``, ``choose``
 ``cli``               everything
 ====================  =============================================================
 
@@ -37,16 +38,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "geoplan"
 
-STAGES = ("io", "measure", "streets", "indicators", "decide", "study", "choose", "maps")
+STAGES = ("io", "measure", "streets", "indicators", "transit", "decide", "study", "choose", "maps")
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
     "measure": frozenset({"io"}),
     "streets": frozenset({"io", "measure"}),
     "indicators": frozenset({"io", "measure", "streets"}),
+    "transit": frozenset({"io", "measure", "streets"}),
     "decide": frozenset(),
-    "study": frozenset({"io", "measure", "streets", "indicators", "decide"}),
+    "study": frozenset({"io", "measure", "streets", "indicators", "transit", "decide"}),
     "choose": frozenset({"io", "measure", "streets", "study"}),
-    "maps": frozenset({"io", "measure", "streets", "indicators", "decide", "study", "choose"}),
+    "maps": frozenset(
+        {"io", "measure", "streets", "indicators", "transit", "decide", "study", "choose"}
+    ),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
     "root": frozenset({*STAGES, "cli"}),

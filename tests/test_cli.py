@@ -113,7 +113,7 @@ def test_validate_ok_and_bad(
     capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
 ) -> None:
     code, out, _ = _main(capsys, "validate", str(sample_study_path))
-    assert code == 0 and "OK. 4 criteria, 4 constraints" in out
+    assert code == 0 and "OK. 5 criteria, 4 constraints" in out
     folder = tmp_path / "study"
     shutil.copytree(sample_study_path.parent, folder)
     study = folder / "study.toml"

@@ -13,6 +13,11 @@ import shapely
 import geoplan as gp
 
 
+def straight_criteria(study: gp.Study) -> list[gp.Criterion]:
+    """The sample's criteria but walk + metro (which needs the study's lines; see test_transit)."""
+    return [c for c in study.criteria if c.mode != "transit"]
+
+
 @pytest.fixture(scope="module")
 def study() -> gp.Study:
     return gp.load_study(Path(__file__).resolve().parents[1] / "data" / "changzhou" / "study.toml")
@@ -102,7 +107,9 @@ def test_scores_recomputed_independently(study: gp.Study, ranked: gpd.GeoDataFra
     band = np.clip(np.minimum((near - 200) / 600, (10000 - near) / 6000), 0, 1)
     count = (dist(facilities) <= 1500).sum(axis=1)
     life = np.array([0.0, 0.4, 0.7, 1.0])[np.searchsorted([1, 2, 4], count, side="right")]
-    total = 0.35 * metro + 0.30 * jobs_score + 0.20 * band + 0.15 * life
+    # walk + metro minutes are checked against brute force in test_transit.py
+    commute = 1 - 0.5 ** (ranked["value__metro_commute__jobs"].to_numpy() / 100000)
+    total = (0.35 * metro + 0.30 * jobs_score + 0.20 * band + 0.15 * life + 0.25 * commute) / 1.25
     np.testing.assert_allclose(ranked["value__metro_access__m"], d_station, rtol=1e-9)
     np.testing.assert_allclose(ranked["value__jobs_reach__jobs"], jobs, rtol=1e-9)
     np.testing.assert_allclose(ranked["score"], total, rtol=1e-9, atol=1e-12)
@@ -127,7 +134,7 @@ def test_explain_site_from_a_file(ranked: gpd.GeoDataFrame, tmp_path: Path) -> N
     gp.write_layer(ranked, tmp_path / "r.gpkg")
     back = gpd.read_file(tmp_path / "r.gpkg")
     table = gp.explain_site(back, "C02")
-    assert table.loc["metro_access", "weight"] == pytest.approx(0.35)
+    assert table.loc["metro_access", "weight"] == pytest.approx(0.35 / 1.25)
     assert table["contribution"].sum() == pytest.approx(
         ranked.set_index("site_id").loc["C02", "score"]
     )
@@ -136,7 +143,7 @@ def test_explain_site_from_a_file(ranked: gpd.GeoDataFrame, tmp_path: Path) -> N
 def test_explanation_text(ranked: gpd.GeoDataFrame) -> None:
     first = ranked["explanation"].iloc[0]
     assert first.startswith("#1 of ")
-    assert "Distance to metro station" in first and "x 0.35" in first
+    assert "Distance to metro station" in first and "x 0.28" in first
     excluded = ranked.loc[~ranked["eligible"], "explanation"].iloc[0]
     assert excluded.startswith("Not eligible (")
 
@@ -148,10 +155,10 @@ def test_polygon_candidates_keep_their_geometry(study: gp.Study) -> None:
     inner = parcels.to_crs(4549)
     inner["geometry"] = inner.representative_point()
     assert parcels.to_crs(4549).contains(inner.geometry).all()
-    ranked = gp.score_sites(parcels, study.layers, study.criteria, metric_crs="EPSG:4549")
+    ranked = gp.score_sites(parcels, study.layers, straight_criteria(study), metric_crs="EPSG:4549")
     assert (ranked.geom_type == "Polygon").all()
     points = gp.score_sites(
-        inner.to_crs(4326), study.layers, study.criteria, metric_crs="EPSG:4549"
+        inner.to_crs(4326), study.layers, straight_criteria(study), metric_crs="EPSG:4549"
     )
     merged = ranked.set_index("site_id")["score"].sort_index()
     expected = points.set_index("site_id")["score"].sort_index()
@@ -159,9 +166,9 @@ def test_polygon_candidates_keep_their_geometry(study: gp.Study) -> None:
 
 
 def test_utm_default_crs_gives_nearly_the_same_distances(study: gp.Study) -> None:
-    utm = gp.score_sites(study.layers["candidates"], study.layers, study.criteria)
+    utm = gp.score_sites(study.layers["candidates"], study.layers, straight_criteria(study))
     gk = gp.score_sites(
-        study.layers["candidates"], study.layers, study.criteria, metric_crs="EPSG:4549"
+        study.layers["candidates"], study.layers, straight_criteria(study), metric_crs="EPSG:4549"
     )
     a = utm.set_index("site_id")["value__metro_access__m"].sort_index()
     b = gk.set_index("site_id")["value__metro_access__m"].sort_index()
@@ -173,7 +180,7 @@ def test_no_criteria_or_sites(study: gp.Study) -> None:
     with pytest.raises(gp.CriterionError, match="No criteria"):
         gp.score_sites(study.layers["candidates"], study.layers, [])
     with pytest.raises(gp.GeoplanError, match="no candidate sites"):
-        gp.score_sites(study.layers["candidates"].iloc[:0], study.layers, study.criteria)
+        gp.score_sites(study.layers["candidates"].iloc[:0], study.layers, straight_criteria(study))
 
 
 def test_inputs_untouched(study: gp.Study) -> None:
@@ -188,13 +195,13 @@ def test_excluded_sites_never_change_a_relative_ranking(study: gp.Study, method:
     ranked = gp.score_sites(
         study.layers["candidates"],
         study.layers,
-        study.criteria,
+        straight_criteria(study),
         constraints=study.constraints,
         metric_crs="EPSG:4549",
         method=method,
     )
     eligible = ranked[ranked["eligible"]]
-    names = [c.name for c in study.criteria]
+    names = [c.name for c in straight_criteria(study)]
     scores = eligible[[f"score__{n}" for n in names]].set_axis(names, axis=1)
-    alone = gp.aggregate(scores, study.weights, method=method)
+    alone = gp.aggregate(scores, study.weights[names], method=method)
     np.testing.assert_allclose(eligible["score"], alone, rtol=1e-12)

@@ -38,6 +38,7 @@ def test_sample_study_loads(sample_study_path: Path) -> None:
         "jobs_reach",
         "park_band",
         "daily_life",
+        "metro_commute",
     ]
     assert study.metric_crs is not None and study.metric_crs.to_epsg() == 4549
     assert 30 <= len(study.layers["candidates"]) <= 60
@@ -90,7 +91,7 @@ def test_unknown_keys_and_missing_pieces(study_dir: Path) -> None:
 def test_all_zero_weights_are_an_error(study_dir: Path) -> None:
     path = study_dir / "study.toml"
     text = path.read_text(encoding="utf-8")
-    for w in ("0.35", "0.30", "0.20", "0.15"):
+    for w in ("0.35", "0.30", "0.20", "0.15", "0.25"):
         text = text.replace(f"weight = {w}", "weight = 0")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(gp.StudyError, match="weights"):
@@ -142,6 +143,10 @@ judgements = [
   "jobs_reach > park_band: 2",
   "jobs_reach > daily_life: 2",
   "park_band > daily_life: 1",
+  "metro_access > metro_commute: 1",
+  "jobs_reach > metro_commute: 1",
+  "park_band > metro_commute: 1",
+  "metro_commute > daily_life: 2",
 ]
 """
 

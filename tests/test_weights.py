@@ -135,12 +135,13 @@ def test_a_study_with_weights_near_1e308_ranks_as_with_the_same_weights_scaled(
     shutil.copytree(sample_study_path.parent, folder)
     path = folder / "study.toml"
     text = path.read_text(encoding="utf-8")
-    # The sample weights 0.35, 0.30, 0.20, 0.15, each times 5e308 (their sum overflows).
+    # The sample weights 0.35, 0.30, 0.20, 0.15, 0.25, each times 5e308 (their sum overflows).
     for old, new in [
         ("0.35", "1.75e308"),
         ("0.30", "1.5e308"),
         ("0.20", "1e308"),
         ("0.15", "7.5e307"),
+        ("0.25", "1.25e308"),
     ]:
         assert f"weight = {old}\n" in text
         text = text.replace(f"weight = {old}\n", f"weight = {new}\n", 1)

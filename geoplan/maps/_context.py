@@ -230,6 +230,42 @@ def _add_stations(
         ).add_to(m)
 
 
+def _add_metro_lines(
+    m: folium.Map, lines: gpd.GeoDataFrame, *, shift: bool, colors: Mapping[str, str]
+) -> None:
+    """Metro lines as lines in their colours (track geometry, else stations in order)."""
+
+    def color(row: Mapping[str, Any]) -> str:
+        return colors.get(str(row.get("line")), _OTHER_LINE_COLOR)
+
+    def key(line: str) -> str:
+        return _swatch(colors.get(line, _OTHER_LINE_COLOR)) + _esc(_line_label(line))
+
+    _add_feature_layer(
+        m,
+        lines,
+        what="metro lines",
+        shift=shift,
+        name_column=None,
+        style=lambda row: {"color": color(row), "weight": 4, "opacity": 0.85},
+        tooltip=lambda row, name: key(str(row.get("line"))),
+        pane="gpAreas",
+        label=lambda n, shown: (
+            "地铁线路 Metro lines " + " ".join(key(str(line)) for line in shown["line"])
+        ),
+        popup_columns=[],
+    )
+
+
+def _transit_lines(study: Any, given: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The metro lines to draw: given, else the study's ``[transit]`` lines."""
+    if given is not None:
+        return given if len(given) and "line" in given.columns else None
+    service = getattr(study, "transit_service", None) if study is not None else None
+    lines = getattr(service, "lines", None)
+    return lines if isinstance(lines, gpd.GeoDataFrame) and len(lines) else None
+
+
 # --------------------------------------------------------------------------------------
 # Parks, exclusions, facilities, isochrones, study area
 # --------------------------------------------------------------------------------------
@@ -367,10 +403,13 @@ def _add_isochrones(m: folium.Map, isochrones: gpd.GeoDataFrame, *, shift: bool)
         color = cmap.rgb_hex_str(float(value)) if isinstance(value, int | float) else "#ff9800"
         return {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.18}
 
+    transit = "mode" in iso.columns and bool((iso["mode"] == "walk + metro").any())
+    how = "步行+地铁 Walk + metro" if transit else "步行 Walk"
+
     def tooltip(row: Mapping[str, Any], name: str) -> str:
         value = row.get(minutes_col) if minutes_col else None
         text = (
-            f"步行 Walk {_esc(_fmt_number(value))} 分钟 min"
+            f"{how} {_esc(_fmt_number(value))} 分钟 min"
             if value is not None
             else "等时圈 Isochrone"
         )
@@ -388,7 +427,14 @@ def _add_isochrones(m: folium.Map, isochrones: gpd.GeoDataFrame, *, shift: bool)
         style=style,
         tooltip=tooltip,
         pane="gpAreas",
-        label=lambda n, _: f"{_swatch('#ff9800', True)}步行等时圈 Walk isochrones",
+        label=lambda n, _: (
+            f"{_swatch('#ff9800', True)}"
+            + (
+                "步行+地铁等时圈 Walk + metro isochrones"
+                if transit
+                else "步行等时圈 Walk isochrones"
+            )
+        ),
         popup_columns=[],
     )
 
@@ -421,6 +467,16 @@ def _add_context_layers(
 ) -> None:
     """Draw the context layers (those given, else the study's), in the layer-control order."""
     context = _context_layers(study, given)
+    metro = _transit_lines(study, given.get("metro_lines"))
+    if metro is not None:  # the lines' own colours (GTFS, [transit]) unless [map] sets them
+        given_colors = metro["color"] if "color" in metro.columns else [""] * len(metro)
+        own = {str(k): str(v) for k, v in zip(metro["line"], given_colors, strict=True)}
+        line_colors = {**{k: v for k, v in own.items() if _COLOR.match(v)}, **dict(line_colors)}
+        colors = _line_colors(context.get("stations", metro.iloc[:0]), line_colors)
+        extra = iter(c for c in _EXTRA_LINE_COLORS if c not in colors.values())
+        colors.update({k: next(extra, _OTHER_LINE_COLOR) for k in own if k not in colors})
+        _add_metro_lines(m, metro, shift=shift, colors=colors)
+        line_colors = colors
     if "stations" in context:
         _add_stations(
             m,

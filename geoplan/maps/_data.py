@@ -224,6 +224,7 @@ class _Criterion:
     value_column: str
     score_column: str
     contrib_column: str
+    metric: str = ""
 
 
 def _value_columns(ranked: pd.DataFrame) -> dict[str, tuple[str, str]]:
@@ -297,6 +298,7 @@ def _criteria(ranked: pd.DataFrame, study: Any) -> list[_Criterion]:
                 value_column=value_column,
                 score_column=score_column,
                 contrib_column=contrib_column,
+                metric=str(info.get("metric") or ""),
             )
         )
     return out
@@ -408,7 +410,8 @@ def _method_html(
         weight = f"{c.weight:.0%}" if math.isfinite(c.weight) else "?"
         label = f"{_esc(c.label_zh)} {_esc(c.label)}" if c.label_zh else _esc(c.label)
         decay = f" — {_esc(c.decay)}" if c.decay else ""
-        parts.append(f"<li><b>{weight}</b> {label} ({_esc(c.unit)}){decay}</li>")
+        how = f"; {_esc(c.metric)}" if c.metric and c.metric != "straight-line distance" else ""
+        parts.append(f"<li><b>{weight}</b> {label} ({_esc(c.unit)}){decay}{how}</li>")
     parts.append("</ul>")
     parts.append(
         "<p>硬约束不满足的地块为灰色，悬停可见原因。 Grey sites fail a hard constraint; "

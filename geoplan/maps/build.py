@@ -19,6 +19,7 @@ What the map shows
   other weightings; all labels in Chinese and English.  The popup is built in the browser from
   compact per-site properties, and every string is HTML-escaped there.
 * **Context layers**: industrial parks (polygons or points, with jobs), metro
+  lines (from the study's ``[transit]``: tracks, else stations in order) and
   stations in their lines' colours, station-area rings (500 m and 800 m by
   default), exclusion zones, facilities, the study area and, when given,
   walk-time isochrones (polygons with a ``minutes`` column).
@@ -305,6 +306,7 @@ def make_map(
     isochrones: gpd.GeoDataFrame | None = None,
     area: gpd.GeoDataFrame | None = None,
     portfolio: Any = None,
+    metro_lines: gpd.GeoDataFrame | None = None,
     basemap: str | Sequence[str] | None = None,
     top_n: int | None = None,
     title: str | None = None,
@@ -338,6 +340,9 @@ def make_map(
     portfolio : geoplan.choose.portfolio.Portfolio, optional
         A chosen portfolio (:func:`geoplan.choose_sites`): its sites, each one's service
         area and the demand left uncovered are drawn as three more layers.
+    metro_lines : geopandas.GeoDataFrame, optional
+        Metro lines to draw (``line``, ``color``, line geometry); default the
+        study's ``[transit]`` lines (their tracks, else their stations in order).
     basemap : str or sequence of str, optional
         ``"carto-light"`` (default), ``"osm"``, ``"tianditu"``, ``"gaode"`` or
         ``"none"``; a list offers several, the first shown.  With ``"gaode"``
@@ -413,6 +418,7 @@ def make_map(
             "exclusions": exclusions,
             "facilities": facilities,
             "area": area,
+            "metro_lines": metro_lines,
         },
         isochrones=isochrones,
         shift=settings.gcj02,

@@ -14,7 +14,9 @@ No networkx graph is built.
 
 Which ways are kept per mode follows osmnx's network types (``walk``,
 ``bike``, ``drive``; the same tag filters, written as regular expressions as
-in osmnx's Overpass queries).  One-way streets (``oneway=yes|true|1|-1|
+in osmnx's Overpass queries).  ``ebike`` (electric bicycles, which carry a
+large share of commutes in Chinese cities) rides the ways a bicycle may, at
+:data:`EBIKE_SPEED_KMH`.  One-way streets (``oneway=yes|true|1|-1|
 reverse``, roundabouts and motorways implicitly) are respected for ``drive``
 only; walking and cycling may use every kept way in both directions.
 
@@ -54,6 +56,7 @@ from geoplan.streets._walk_rules import (
 __all__ = [
     "BIKE_SPEED_KMH",
     "DRIVE_SPEEDS_KMH",
+    "EBIKE_SPEED_KMH",
     "MODES",
     "OSM_SUFFIXES",
     "WALK_RULES",
@@ -71,8 +74,8 @@ IntArray = npt.NDArray[np.intp]
 Int64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-MODES = ("walk", "bike", "drive")
-"""Travel modes, with osmnx's network types of the same names."""
+MODES = ("walk", "bike", "drive", "ebike")
+"""Travel modes, with osmnx's network types of the same names (``ebike``: ``bike``'s)."""
 
 OSM_SUFFIXES = (".osm", ".osm.xml", ".xml", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf")
 """File name endings read as OpenStreetMap data."""
@@ -82,6 +85,10 @@ WALK_SPEED_KMH = 4.8
 
 BIKE_SPEED_KMH = 15.0
 """Default cycling speed (km/h)."""
+
+EBIKE_SPEED_KMH = 20.0
+"""Default e-bike speed (km/h): a typical urban riding speed, under the 25 km/h that
+China's e-bike standard (GB 17761-2018) allows."""
 
 DRIVE_SPEEDS_KMH: Mapping[str, float] = {
     "motorway": 100.0,
@@ -141,6 +148,7 @@ _EXCLUDE: dict[str, dict[str, re.Pattern[str]]] = {
         },
     }.items()
 }
+_EXCLUDE["ebike"] = _EXCLUDE["bike"]  # e-bikes ride where bicycles may (China: non-motor lanes)
 _ONEWAY_YES = frozenset({"yes", "true", "1"})
 _ONEWAY_REVERSE = frozenset({"-1", "reverse"})
 _ONEWAY_NO = frozenset({"no", "false", "0"})
@@ -233,7 +241,8 @@ def check_mode(mode: object) -> str:
         return mode.lower()
     raise NetworkError(
         f"Unknown travel mode {mode!r}: use one of {', '.join(repr(m) for m in MODES)} "
-        "(walk and bike use every way in both directions, drive respects one-way streets)."
+        "(walk, bike and ebike use every way in both directions, drive respects one-way "
+        "streets)."
     )
 
 
@@ -289,7 +298,8 @@ def _speed_table(mode: str, speeds_kmh: float | Mapping[str, float] | None) -> d
     if mode == "drive":
         table = dict(DRIVE_SPEEDS_KMH)
     else:
-        table = {"default": WALK_SPEED_KMH if mode == "walk" else BIKE_SPEED_KMH}
+        speeds = {"walk": WALK_SPEED_KMH, "bike": BIKE_SPEED_KMH, "ebike": EBIKE_SPEED_KMH}
+        table = {"default": speeds[mode]}
     if speeds_kmh is None:
         return table
     if isinstance(speeds_kmh, Mapping):
@@ -409,7 +419,7 @@ def read_osm(
     path
         An ``.osm``, ``.osm.xml``, ``.osm.bz2`` or ``.osm.pbf`` file.
     mode
-        ``"walk"``, ``"bike"`` or ``"drive"``: which ways to keep and how fast
+        ``"walk"``, ``"bike"``, ``"ebike"`` or ``"drive"``: which ways to keep and how fast
         they are travelled.
     area
         Keep only segments whose two ends lie in this polygon (EPSG:4326);
@@ -417,7 +427,7 @@ def read_osm(
     speeds_kmh
         A single speed for every way, or speeds by ``highway`` class with a
         ``"default"`` key.  Defaults: walk :data:`WALK_SPEED_KMH`, bike
-        :data:`BIKE_SPEED_KMH`, drive ``maxspeed`` then :data:`DRIVE_SPEEDS_KMH`.
+        :data:`BIKE_SPEED_KMH`, ebike :data:`EBIKE_SPEED_KMH`, drive ``maxspeed`` then :data:`DRIVE_SPEEDS_KMH`.
     walk_rules
         For walking: ``"china"`` leaves out elevated roads and road tunnels
         of the car network without a sidewalk, ``"osm"`` keeps them (OSM's

@@ -71,11 +71,12 @@ def download_streets(
         if cached.is_file():
             logger.info("using cached network %s", cached)
             return read_graphml(cached, mode=mode, area=area, speeds_kmh=speeds_kmh)
+    kind = "bike" if mode == "ebike" else mode  # osmnx's network type: e-bikes ride bike ways
     try:
         if isinstance(query, str):
-            graph = ox.graph_from_place(query, network_type=mode, simplify=False, retain_all=True)
+            graph = ox.graph_from_place(query, network_type=kind, simplify=False, retain_all=True)
         else:
-            graph = ox.graph_from_bbox(query, network_type=mode, simplify=False, retain_all=True)
+            graph = ox.graph_from_bbox(query, network_type=kind, simplify=False, retain_all=True)
     except Exception as exc:
         raise NetworkError(
             f"Could not download the street network for {query!r} with osmnx ({exc}). "

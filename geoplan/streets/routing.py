@@ -80,7 +80,7 @@ BoolArray = npt.NDArray[np.bool_]
 UNITS = ("m", "min")
 """Units of a :class:`NetworkMetric`: metres or minutes."""
 
-_MODE_WORDS = {"walk": "walking", "bike": "cycling", "drive": "driving"}
+_MODE_WORDS = {"walk": "walking", "bike": "cycling", "ebike": "e-bike", "drive": "driving"}
 _DENSE_BUDGET = 1 << 22  # float64 entries of one chunk of bounded searches (32 MiB)
 _DENSE_SHARE = 0.05  # above this share of nodes reached, join sites to searches densely
 
@@ -489,7 +489,13 @@ class NetworkMetric:
         the site's own segment, and polygons the site is in."""
         return [self._same_edge(sites, targets.reach), self._inside(sites, targets)]
 
-    def nearest(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries) -> Nearest:
+    def nearest(
+        self,
+        sites: gpd.GeoSeries,
+        targets: gpd.GeoSeries,
+        *,
+        target_cost: npt.ArrayLike | None = None,
+    ) -> Nearest:
         """Nearest target of every site along streets (see :class:`DistanceMetric`).
 
         Parameters
@@ -498,6 +504,10 @@ class NetworkMetric:
             Site points.
         targets
             Points, lines or polygons.
+        target_cost
+            Optional extra cost (in :attr:`unit`, 0 or more; ``inf``: not a
+            target) of each target, added to every way of reaching it: the
+            minutes onward from a metro station, say.  Still one search.
 
         Returns
         -------
@@ -512,6 +522,15 @@ class NetworkMetric:
             return Nearest(distance, target)
         s = self._sites(sites)
         found = self._targets(self._geoms(targets))
+        extra = None if target_cost is None else self._target_cost(target_cost, len(targets))
+        if extra is not None:
+            r = found.reach
+            keep = np.isfinite(extra[r.target])
+            found = _Targets(
+                found.geoms,
+                Reach(r.target[keep], r.edge[keep], r.start[keep], r.end[keep],
+                      r.cost[keep] + extra[r.target[keep]]),
+            )  # fmt: skip
         reach = found.reach
         net = self.network
         if len(reach.target):
@@ -524,10 +543,23 @@ class NetworkMetric:
                 return_predecessors=True,
             )
             distance, target = cheaper_exit(dist, source, *self._endpoints(s), net.n_nodes)
-        for site, tgt, cost in self._extras(s, found):
+        for k, (site, tgt, cost) in enumerate(self._extras(s, found)):
+            if k == 1 and extra is not None:  # inside a region: no stretch carries the extra
+                cost = cost + extra[tgt]
             if len(site):  # the cheapest candidate per site, the lowest target on ties
                 distance, target = take_cheapest(distance, target, site, tgt, cost)
         return Nearest(distance, target)
+
+    @staticmethod
+    def _target_cost(values: npt.ArrayLike, n_targets: int) -> FloatArray:
+        extra = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(extra) != n_targets or np.isnan(extra).any() or (extra < 0).any():
+            raise NetworkError(
+                f"target_cost must give one cost of 0 or more (or inf) per target: got "
+                f"{len(extra):,} values for {n_targets:,} targets"
+                f"{', some negative or NaN' if len(extra) == n_targets else ''}."
+            )
+        return extra
 
     def within(self, sites: gpd.GeoSeries, targets: gpd.GeoSeries, cutoff: float) -> Pairs:
         """All (site, target) pairs at most ``cutoff`` apart along streets.

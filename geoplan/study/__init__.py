@@ -1,7 +1,7 @@
 """A study end to end: study files and their checks, scoring and ranking the sites.
 
-Holds ``files`` (load_study, Study), ``_checks``, ``scoring`` (Criterion) and ``ranking`` (rank_sites).
-May import io, measure, streets and decide; the maps and the CLI stand above it.
+Holds ``files`` (load_study, Study), ``_checks``, ``scoring`` (Criterion, ``kinds``) and ``ranking``.
+May import io, measure, streets, indicators, transit and decide; choose, maps and the CLI stand above.
 """
 
 from geoplan.study.files import Study, load_study, study_from_dict

@@ -48,6 +48,7 @@ TOP_KEYS: Final = {
     "outputs",
     "map",
     "network",
+    "transit",
     "result",
     "choose",
 }
@@ -318,6 +319,14 @@ def _decay(problems: Problems, where: str, spec: object, default: Any = None) ->
 def _distance_options(
     problems: Problems, where: str, spec: Mapping[str, Any]
 ) -> tuple[str, str | None, str]:
+    if spec.get("mode") == "transit":  # walk + metro: travel minutes, with or without streets
+        if spec.get("metric", "network") != "network" or spec.get("unit", "min") != "min":
+            problems.append(
+                f'{where}: mode = "transit" measures walk + metro minutes: leave out metric (or '
+                f'metric = "network") and use unit = "min", got metric = {spec.get("metric")!r}, '
+                f"unit = {spec.get('unit')!r}."
+            )
+        return "network", "transit", "min"
     metric = spec.get("metric", "straight")
     mode = spec.get("mode")
     unit = spec.get("unit", "m")

@@ -34,7 +34,9 @@ from geoplan.decide import mcda
 from geoplan.io import coords, layers
 from geoplan.measure.constraints import Constraint
 from geoplan.study import _checks as checks
+from geoplan.study import _transit
 from geoplan.study.scoring import Criterion
+from geoplan.transit.service import TransitService
 
 __all__ = ["Study", "load_study", "study_from_dict"]
 
@@ -79,6 +81,8 @@ class Study:
     top: int = 10
     result: dict[str, Any] = field(default_factory=dict)
     choose: dict[str, Any] = field(default_factory=dict)
+    transit: dict[str, Any] = field(default_factory=dict)
+    transit_service: TransitService | None = None
 
     @property
     def weights(self) -> pd.Series:
@@ -127,12 +131,13 @@ class Study:
             out["constraints"] = [c.to_dict() for c in self.constraints]
         if self.weights_spec:
             out["weights"] = self.weights_spec
-        for key in ("outputs", "map", "network", "choose"):
+        for key in ("outputs", "map", "network", "choose", "transit"):
             value = {
                 "outputs": self.outputs,
                 "map": self.map_options,
                 "network": self.network,
                 "choose": self.choose,
+                "transit": self.transit,
             }[key]
             if value:
                 out[key] = {k: (str(v) if isinstance(v, Path) else v) for k, v in value.items()}
@@ -262,7 +267,27 @@ def study_from_dict(
     outputs = checks.outputs(raw, folder, problems)
     result = checks.table(problems, "result", raw.get("result"))
     problems.unknown("result", result, checks.RESULT_KEYS)
-    if any(c.metric == "network" for c in criteria_list) and "source" not in network:
+    transit_spec, service = _transit.transit(
+        raw,
+        folder,
+        study_layers,
+        {n: s.get("id_column") for n, s in sources.items()},
+        {n: s.get("name_column") for n, s in sources.items()},
+        problems,
+    )
+    uses_transit = [c.name for c in criteria_list if c.mode == "transit"]
+    uses_transit += [
+        f"constraints[{i}]" for i, k in enumerate(constraint_list) if k.mode == "transit"
+    ]
+    if uses_transit and not transit_spec:
+        problems.append(
+            f'{uses_transit!r} use mode = "transit" but the study has no [transit] table: describe '
+            "the metro lines there ([[transit.lines]] with stations, speed_kmh and headway_min, "
+            'or gtfs = "feed.zip" with date = "YYYY-MM-DD").'
+        )
+    if any(c.metric == "network" and c.mode != "transit" for c in criteria_list) and (
+        "source" not in network
+    ):
         problems.append(
             'A criterion uses metric = "network" but there is no [network] source; add '
             '[network] source = "changzhou.osm.pbf" (a local OpenStreetMap extract, clipped to '
@@ -294,6 +319,8 @@ def study_from_dict(
         weights_spec=weights_spec,
         top=int(top),
         choose=choose,
+        transit=transit_spec,
+        transit_service=service,
     )
     if study.metric_crs is None:
         study.metric_crs = coords.local_metric_crs(study.bounds())

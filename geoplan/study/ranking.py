@@ -33,6 +33,7 @@ from geoplan.measure.candidates import grid_sites, scoring_points
 from geoplan.measure.constraints import Constraint, check_constraints
 from geoplan.measure.criteria import nearest_target
 from geoplan.measure.distance import DistanceMetric, StraightLine
+from geoplan.study._transit import METRIC_KEYS
 from geoplan.study.files import Study
 from geoplan.study.scoring import (
     Criterion,
@@ -43,7 +44,14 @@ from geoplan.study.scoring import (
     value_column,
 )
 
-__all__ = ["explain_site", "format_value", "rank_sites", "score_sites", "study_metric"]
+__all__ = [
+    "explain_site",
+    "format_value",
+    "rank_sites",
+    "score_sites",
+    "study_metric",
+    "trip_column",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +92,11 @@ def format_value(value: float, unit: str) -> str:
 
 def _project(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return layer if layer.crs == crs else layer.to_crs(crs)
+
+
+def trip_column(criterion: Criterion) -> str:
+    """``trip__<name>``: how a site's walk + metro time to the nearest target is made up."""
+    return f"trip__{criterion.name}"
 
 
 def _nearest_columns(
@@ -301,10 +314,15 @@ def score_sites(
 
     frame = pd.DataFrame(index=points.index)
     notes = pd.Series("", index=points.index, dtype=object)
+    trips: list[str] = []
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         targets = select_features(projected[c.layer], c.where, layer_name=c.layer)
         result = evaluate(c, points, targets, metric=metrics[c.name])
         frame = frame.join(result)
+        describe = getattr(metrics[c.name], "trips", None)
+        if callable(describe):  # walk + metro: how the time to the nearest target is made up
+            frame[trip_column(c)] = describe(points.geometry, projected[c.layer].geometry)["text"]
+            trips.append(trip_column(c))
         notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
     reasons = check_constraints(
@@ -340,7 +358,7 @@ def score_sites(
     ]
     summary = ["rank", "score", "eligible", "reason", "notes"]
     nearest = [col for col in frame.columns if col.startswith("nearest_")]
-    frame = frame[summary + nearest + per_criterion + ["explanation"]].set_axis(sites.index)
+    frame = frame[summary + nearest + per_criterion + trips + ["explanation"]].set_axis(sites.index)
     ranked = gpd.GeoDataFrame(
         pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
         geometry=sites.geometry.to_crs("EPSG:4326"),
@@ -361,11 +379,19 @@ def score_sites(
 
 
 class _StudyNetworks:
-    """The study's street networks, one per travel mode, and one metric per (mode, unit)."""
+    """The study's street networks, one per travel mode, and one metric per (mode, unit).
+
+    ``mode = "transit"`` is walk + metro on the study's ``[transit]`` lines: its
+    walks follow the ``[network]``'s walking streets when the study has one,
+    else straight lines times a detour factor.
+    """
 
     def __init__(self, study: Study, crs: pyproj.CRS) -> None:
+        self.study = study
         self.options = dict(study.network)
-        if self.options.get("source") is None:
+        modes = [c.mode for c in study.criteria if c.metric == "network"]
+        modes += [k.mode for k in study.constraints if k.metric == "network"]
+        if self.options.get("source") is None and any(mode != "transit" for mode in modes):
             raise CriterionError(
                 "A criterion uses metric = 'network' but the study has no [network] source; add "
                 '[network] source = "city.osm.pbf" (or a place name to download).'
@@ -385,6 +411,8 @@ class _StudyNetworks:
         from geoplan.streets.routing import NetworkMetric
 
         options = self.options
+        if mode == "transit":
+            return self._transit()
         if mode not in self.networks:
             self.networks[mode] = load_network(
                 options["source"],  # a file is made absolute when the study is loaded
@@ -404,6 +432,29 @@ class _StudyNetworks:
                 entrance_m=float(options.get("entrance_m", 25.0)),
             )
         return self.metrics[(mode, unit)]
+
+    def _transit(self) -> DistanceMetric:
+        """Walk + metro: walks along the [network]'s streets, else straight lines x detour."""
+        if ("transit", "min") not in self.metrics:
+            from geoplan.transit.metric import TransitMetric
+
+            study, options = self.study, self.options
+            if study.transit_service is None:
+                raise CriterionError(
+                    'A criterion uses mode = "transit" but the study has no [transit] lines; '
+                    "describe them in [[transit.lines]] or give a GTFS feed."
+                )
+            if options.get("source") is not None and "walk" not in self.networks:
+                self("walk", "min")
+            settings = {k: float(v) for k, v in study.transit.items() if k in METRIC_KEYS}
+            self.metrics[("transit", "min")] = TransitMetric(
+                study.transit_service,
+                network=self.networks.get("walk"),
+                max_snap_m=float(options.get("max_snap_m", 500.0)),
+                entrance_m=float(options.get("entrance_m", 25.0)),
+                **settings,
+            )
+        return self.metrics[("transit", "min")]
 
 
 def _network_metrics(

@@ -48,7 +48,7 @@ __all__ = [
 #: The criterion kinds, each named after the function that measures it.
 CRITERION_KINDS: Final = ("nearest_distance", "count_within", "sum_within", "ideal_band")
 METRICS: Final = ("straight", "network")
-MODES: Final = ("walk", "bike", "drive")
+MODES: Final = ("walk", "bike", "drive", "ebike", "transit")
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ class Criterion:
         Distance weighting inside ``sum_within``.
     metric : {"straight", "network"}
         Straight-line metres or travel along a street network.
-    mode : {"walk", "bike", "drive"}, optional
-        Travel mode of a network metric.
+    mode : {"walk", "bike", "ebike", "drive", "transit"}, optional
+        Travel mode of a network metric (``"transit"``: walk + metro, minutes).
     unit : {"m", "min"}
         Unit of distances: metres, or minutes (network only).
     where : mapping, optional

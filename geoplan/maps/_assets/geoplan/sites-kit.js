@@ -105,6 +105,14 @@ window.geoplanSitesKit = function (meta) {
       h.push("<tr><th>最近地铁站<br>Nearest station</th><td>" + plain(lookup(meta.stationNames, p.st[0])) + " · "
         + value(p.st[1], "m") + "</td></tr>");
     }
+    if (p.tr && meta.trips) {
+      for (i = 0; i < meta.trips.length; i++) {
+        if (p.tr[i]) {
+          h.push("<tr><th>通勤路线 Commute<br><span class=\"gp-en\">to the nearest target of "
+            + esc(meta.trips[i].label) + "</span></th><td>" + esc(p.tr[i]) + "</td></tr>");
+        }
+      }
+    }
     if (p.a) {
       for (i = 0; i < meta.attrs.length; i++) {
         h.push("<tr><th>" + esc(meta.attrs[i].label) + "</th><td>"
