@@ -163,11 +163,11 @@ def test_a_study_file_selects_by_column(study_dir: Path) -> None:
         ),
         (
             'where = "school"',
-            "criteria[4] (schools_near).where = 'school' must be a table of column = value(s)",
+            "(schools_near).where = 'school' must be a table of column = value(s)",
         ),
         (
             "where = { kind = [] }",
-            "criteria[4] (schools_near).where.kind = [] must be a value or a non-empty list",
+            "(schools_near).where.kind = [] must be a value or a non-empty list",
         ),
     ],
 )
