@@ -57,10 +57,10 @@ def test_sample_map_draws_the_lines_and_says_how_walks_are_measured(
     assert "地铁线路 Metro lines" in html
     assert "walk + metro time (walks: straight line × 1.3 at 4.8 km/h (no street network))" in html
     sites = next(v for v in layers if "meta" in v)
-    assert sites["meta"]["trips"][0]["label"] == "Park jobs within 45 min by walk + metro"
-    trips = [f["properties"]["tr"][0] for f in sites["data"]["features"]]
+    assert sites["meta"]["details"][0]["label"] == "Park jobs within 45 min by walk + metro"
+    trips = [f["properties"]["dt"][0] for f in sites["data"]["features"]]
     assert any(re.match(r"^\d+ min walk, \d+ min wait, \d+ min Line [12]", t) for t in trips)
-    assert "trip__metro_commute" in ranked.columns
+    assert "detail__metro_commute" in ranked.columns
 
 
 def test_transit_isochrones_are_labelled_on_the_map(sample: tuple[gp.Study, Any]) -> None:
@@ -84,10 +84,10 @@ def test_popup_shows_how_the_trip_is_made_up(
     sample_page: Page, sample: tuple[gp.Study, Any]
 ) -> None:
     _, ranked = sample
-    x, y = sample_page.site_point("p.tr && /min Line/.test(p.tr[0]) && p.e === 1")
+    x, y = sample_page.site_point("p.dt && /min Line/.test(p.dt[0]) && p.e === 1")
     sample_page.page.mouse.click(x, y)
     text = sample_page.page.wait_for_selector(".leaflet-popup-content").inner_text()
-    assert "通勤路线 Commute" in text
-    shown = max((t for t in ranked["trip__metro_commute"] if t in text), key=len)
+    assert "步行+地铁45分钟内可达的产业园区就业岗位" in text  # the criterion the trip belongs to
+    shown = max((t for t in ranked["detail__metro_commute"] if t in text), key=len)
     assert re.search(r"^\d+ min walk, \d+ min wait, \d+ min Line [12]", shown)
     assert sample_page.console_errors == []

@@ -42,9 +42,10 @@ def test_sample_ranks_with_walk_and_metro(sample_study_path: Path) -> None:
     by_id = ranked.set_index("site_id")
     ids = study.layers["candidates"]["site_id"]
     np.testing.assert_allclose(by_id.loc[ids, "value__metro_commute__jobs"], expected.to_numpy())
-    metro = by_id["trip__metro_commute"].str.contains("min Line")
+    metro = by_id["detail__metro_commute"].str.contains("min Line")
     assert (
-        metro.sum() >= 3 and by_id["trip__metro_commute"].str.endswith("(no street network)").all()
+        metro.sum() >= 3
+        and by_id["detail__metro_commute"].str.endswith("(no street network)").all()
     )
     meta = {c["name"]: c for c in ranked.attrs["geoplan"]["criteria"]}
     assert "straight line × 1.3" in meta["metro_commute"]["metric"]
@@ -85,7 +86,7 @@ def test_a_study_with_a_gtfs_feed_and_a_transit_constraint(study_dir: Path) -> N
     assert study.transit_service is not None and study.transit["gtfs"].endswith("feed.zip")
     assert len(study.transit["sha256"]) == 64
     ranked = gp.rank_sites(study)  # the test feed runs in Porto: every trip is a walk here
-    assert ranked["trip__metro_commute"].str.contains("min walk").all()
+    assert ranked["detail__metro_commute"].str.contains("min walk").all()
     assert ranked["reason"].str.contains(r"away \(limit 60.0 min, walk \+ metro time").any()
     again = gp.load_study(_resolved(study, study_dir))
     assert again.transit == study.transit

@@ -104,7 +104,7 @@ def _attribute_columns(frame: pd.DataFrame) -> list[str]:
         text = str(column)
         if column == geometry or text in _COMPUTED or text in _NAME_COLUMNS:
             continue
-        if text.startswith(("value__", "score__", "contrib__", "trip__")) or text.startswith("_"):
+        if text.startswith(("value__", "score__", "contrib__", "detail__")) or text.startswith("_"):
             continue
         out.append(text)
     return out[:_MAX_ATTRIBUTES]
@@ -155,7 +155,9 @@ def _site_features(
     eligible = frame["eligible"].to_numpy(dtype=bool)
     reasons, notes, explanations = column("reason"), column("notes"), column("explanation")
     robustness = column("robustness")
-    trips = [column(f"trip__{c.name}") for c in criteria if f"trip__{c.name}" in frame.columns]
+    details = [
+        column(f"detail__{c.name}") for c in criteria if f"detail__{c.name}" in frame.columns
+    ]
     values = [frame[c.value_column].tolist() for c in criteria]
     crit_scores = [numbers(c.score_column) for c in criteria]
     contribs = [numbers(c.contrib_column) for c in criteria]
@@ -206,8 +208,8 @@ def _site_features(
         note = _text(notes[i])
         if note is not None:
             props["no"] = note
-        if trips:  # walk + metro: how the time to the nearest target is made up
-            props["tr"] = [_text(t[i]) for t in trips]
+        if details:  # the criteria that say their value in words (a trip, the gaps)
+            props["dt"] = [_text(t[i]) for t in details]
         robust = _text(robustness[i]) if eligible[i] else None
         if robust is not None:
             props["rb"] = robust
@@ -232,7 +234,7 @@ def _sites_meta(
     criteria: Sequence[_Criterion],
     attributes: Sequence[str],
     *,
-    trip_columns: Sequence[str] = (),
+    detail_columns: Sequence[str] = (),
     method: str,
     ramp: Sequence[str],
     top_n: int,
@@ -261,10 +263,10 @@ def _sites_meta(
         "nSites": n_sites,
         "radius": 7 if n_sites <= 500 else (5 if n_sites <= 5000 else 3.5),
         "weightSum": _num(weight_sum, 4),
-        "trips": [
+        "details": [
             {"label": c.label, "zh": c.label_zh}
             for c in criteria
-            if f"trip__{c.name}" in trip_columns
+            if f"detail__{c.name}" in detail_columns
         ],
         "methodNote": ""
         if method == "weighted_sum"
@@ -294,7 +296,7 @@ def _sites_layer(
         top_n=top_n,
         n_eligible=int(frame["eligible"].sum()),
         n_sites=len(shown),
-        trip_columns=[c for c in shown.columns if str(c).startswith("trip__")],
+        detail_columns=[c for c in shown.columns if str(c).startswith("detail__")],
     )
     features, lookups = _site_features(shown, geoms, criteria, attributes)
     meta.update(lookups)

@@ -21,13 +21,14 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 
-from geoplan._errors import GeoplanError, GeoplanWarning, LayerNotFoundError
+from geoplan._errors import GeoplanError, GeoplanWarning, LayerNotFoundError, plain
 from geoplan.decide.ahp import ahp_weights, group_ahp
 from geoplan.decide.weights import normalize_weights
 from geoplan.io import layers
 from geoplan.measure.constraints import CONSTRAINT_KINDS, Constraint
 from geoplan.measure.decay import decay_problems, make_decay
 from geoplan.streets._walk_rules import WALK_RULES
+from geoplan.study.kinds import KINDS, Kind
 from geoplan.study.scoring import (
     CRITERION_KINDS,
     METRICS,
@@ -369,12 +370,15 @@ def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) 
             )
         seen.add(name)
         where = f"criteria[{i}] ({name})"
-        problems.unknown(where, spec, CRITERION_KEYS)
         kind = spec.get("kind")
-        if kind not in CRITERION_KINDS:
+        spec_kind = KINDS.get(str(kind)) if isinstance(kind, str) else None
+        own = {option.name for option in spec_kind.options} if spec_kind else set()
+        problems.unknown(where, spec, CRITERION_KEYS | own)
+        if spec_kind is None:
             problems.append(
                 f"{where}.kind = {kind!r} is not a criterion kind; use one of {list(CRITERION_KINDS)!r}."
             )
+        extra = _kind_options(problems, where, spec_kind, spec, layer_names)
         layer = spec.get("layer")
         if layer not in layer_names:
             problems.append(
@@ -384,7 +388,7 @@ def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) 
         weight = problems.number(f"{where}.weight", spec.get("weight", 1.0), allow_zero=True)
         metric, mode, unit = _distance_options(problems, where, spec)
         cutoff: dict[str, float | None] = {"radius_m": None, "max_minutes": None}
-        if kind in ("count_within", "sum_within"):
+        if spec_kind is not None and spec_kind.cutoff:
             given = [k for k in cutoff if k in spec]
             expected = "max_minutes" if unit == "min" else "radius_m"
             if given != [expected]:
@@ -395,15 +399,16 @@ def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) 
             else:
                 cutoff[expected] = problems.number(f"{where}.{expected}", spec[expected])
         column = spec.get("column")
-        if kind == "sum_within" and not isinstance(column, str):
+        if spec_kind is not None and spec_kind.column and not isinstance(column, str):
             problems.append(
-                f'{where}.column = {column!r}: name the attribute to sum, e.g. column = "jobs".'
+                f"{where}.column = {column!r}: name the attribute of layer {spec.get('layer')!r} "
+                'to use, e.g. column = "jobs".'
             )
         default_decay = None
         decay = _decay(problems, where, spec.get("decay"), default_decay)
-        if kind == "ideal_band" and decay is not None and decay.kind != "band":
+        if spec_kind is not None and spec_kind.band and decay is not None and decay.kind != "band":
             problems.append(
-                f"{where}.decay.kind = {decay.kind!r}: an ideal_band criterion needs a band decay."
+                f"{where}.decay.kind = {decay.kind!r}: an {kind} criterion needs a band decay."
             )
         distance_decay = None
         if spec.get("distance_decay") is not None:
@@ -439,8 +444,45 @@ def criteria(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) 
                 radius_m=cutoff["radius_m"],
                 max_minutes=cutoff["max_minutes"],
                 where=dict(where_spec) if where_spec is not None else None,
+                extra=extra,
             )
         )
+    return out
+
+
+def _kind_options(
+    problems: Problems,
+    where: str,
+    kind: Kind | None,
+    spec: Mapping[str, Any],
+    layer_names: set[str],
+) -> dict[str, Any]:
+    """A kind's own keys, parsed (defaults filled in); each problem with an example."""
+    out: dict[str, Any] = {}
+    if kind is None:
+        return out
+    for option in kind.options:
+        if option.name not in spec:
+            if option.required:
+                problems.append(
+                    f"{where}: a {kind.name} criterion needs {option.name}, e.g. {option.example}."
+                )
+            elif option.default is not None:
+                out[option.name] = option.default
+            continue
+        value = spec[option.name]
+        try:
+            out[option.name] = option.parse(value)
+        except ValueError as exc:
+            problems.append(
+                f"{where}.{option.name} = {plain(value)!r} {exc}, e.g. {option.example}."
+            )
+            continue
+        if option.layer and value not in layer_names:
+            problems.append(
+                f"{where}.{option.name} = {value!r} is not a layer of this study; the layers are "
+                f"{sorted(layer_names)!r}."
+            )
     return out
 
 

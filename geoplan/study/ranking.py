@@ -38,6 +38,7 @@ from geoplan.study.files import Study
 from geoplan.study.scoring import (
     Criterion,
     contrib_column,
+    detail_column,
     evaluate,
     score_column,
     select_features,
@@ -50,7 +51,6 @@ __all__ = [
     "rank_sites",
     "score_sites",
     "study_metric",
-    "trip_column",
 ]
 
 logger = logging.getLogger(__name__)
@@ -92,11 +92,6 @@ def format_value(value: float, unit: str) -> str:
 
 def _project(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     return layer if layer.crs == crs else layer.to_crs(crs)
-
-
-def trip_column(criterion: Criterion) -> str:
-    """``trip__<name>``: how a site's walk + metro time to the nearest target is made up."""
-    return f"trip__{criterion.name}"
 
 
 def _nearest_columns(
@@ -314,15 +309,17 @@ def score_sites(
 
     frame = pd.DataFrame(index=points.index)
     notes = pd.Series("", index=points.index, dtype=object)
-    trips: list[str] = []
+    details: list[str] = []
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         targets = select_features(projected[c.layer], c.where, layer_name=c.layer)
-        result = evaluate(c, points, targets, metric=metrics[c.name])
+        result = evaluate(c, points, targets, metric=metrics[c.name], layers=projected)
         frame = frame.join(result)
         describe = getattr(metrics[c.name], "trips", None)
-        if callable(describe):  # walk + metro: how the time to the nearest target is made up
-            frame[trip_column(c)] = describe(points.geometry, projected[c.layer].geometry)["text"]
-            trips.append(trip_column(c))
+        if detail_column(c) not in result and callable(describe):
+            # walk + metro: how the time to the nearest target is made up
+            frame[detail_column(c)] = describe(points.geometry, targets.geometry)["text"]
+        if detail_column(c) in frame:
+            details.append(detail_column(c))
         notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
     reasons = check_constraints(
@@ -358,7 +355,9 @@ def score_sites(
     ]
     summary = ["rank", "score", "eligible", "reason", "notes"]
     nearest = [col for col in frame.columns if col.startswith("nearest_")]
-    frame = frame[summary + nearest + per_criterion + trips + ["explanation"]].set_axis(sites.index)
+    frame = frame[summary + nearest + per_criterion + details + ["explanation"]].set_axis(
+        sites.index
+    )
     ranked = gpd.GeoDataFrame(
         pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
         geometry=sites.geometry.to_crs("EPSG:4326"),

@@ -19,7 +19,7 @@ Output columns follow one scheme, documented once here and in the README:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -29,14 +29,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from geoplan._errors import CriterionError, plain
-from geoplan.measure import criteria as measures
 from geoplan.measure.decay import Decay
 from geoplan.measure.distance import DistanceMetric
+from geoplan.study.kinds import KINDS, measure_criterion
 
 __all__ = [
     "CRITERION_KINDS",
     "Criterion",
     "contrib_column",
+    "detail_column",
     "evaluate",
     "score_column",
     "select_features",
@@ -45,8 +46,8 @@ __all__ = [
     "where_problems",
 ]
 
-#: The criterion kinds, each named after the function that measures it.
-CRITERION_KINDS: Final = ("nearest_distance", "count_within", "sum_within", "ideal_band")
+#: The criterion kinds (see :mod:`geoplan.study.kinds`).
+CRITERION_KINDS: Final = tuple(KINDS)
 METRICS: Final = ("straight", "network")
 MODES: Final = ("walk", "bike", "drive", "ebike", "transit")
 
@@ -116,12 +117,8 @@ class Criterion:
 
     @property
     def value_unit(self) -> str:
-        """Unit of the raw value: ``m``/``min``, ``count`` or the summed column."""
-        if self.kind == "count_within":
-            return "count"
-        if self.kind == "sum_within":
-            return str(self.column)
-        return self.unit
+        """Unit of the raw value: ``m``/``min``, ``count``, the summed column, ``share`` ..."""
+        return KINDS[self.kind].unit(self, self.unit)
 
     @property
     def title(self) -> str:
@@ -147,6 +144,7 @@ class Criterion:
             out["distance_decay"] = self.distance_decay.to_dict()
         if self.where:
             out["where"] = {str(k): _values(v) for k, v in self.where.items()}
+        out.update({k: dict(v) if isinstance(v, Mapping) else v for k, v in self.extra.items()})
         return out
 
 
@@ -294,18 +292,9 @@ def contrib_column(criterion: Criterion) -> str:
     return f"contrib__{criterion.name}"
 
 
-def _cutoffs(criterion: Criterion) -> dict[str, float | None]:
-    return {"radius_m": criterion.radius_m, "max_minutes": criterion.max_minutes}
-
-
-_MEASURE: Final[dict[str, Callable[..., pd.Series]]] = {
-    "nearest_distance": lambda s, t, c, m: measures.nearest_distance(s, t, metric=m),
-    "ideal_band": lambda s, t, c, m: measures.nearest_distance(s, t, metric=m),
-    "count_within": lambda s, t, c, m: measures.count_within(s, t, metric=m, **_cutoffs(c)),
-    "sum_within": lambda s, t, c, m: measures.sum_within(
-        s, t, column=str(c.column), decay=c.distance_decay, metric=m, **_cutoffs(c)
-    ),
-}
+def detail_column(criterion: Criterion) -> str:
+    """Name of the column that says a value in words, ``detail__<name>`` (some kinds)."""
+    return f"detail__{criterion.name}"
 
 
 def evaluate(
@@ -314,6 +303,7 @@ def evaluate(
     targets: gpd.GeoDataFrame,
     *,
     metric: DistanceMetric,
+    layers: Mapping[str, gpd.GeoDataFrame] | None = None,
 ) -> pd.DataFrame:
     """Raw value and 0-1 score of one criterion for every site.
 
@@ -325,12 +315,21 @@ def evaluate(
         Sites and the criterion's target layer, in the same projected CRS.
     metric : DistanceMetric
         The distance engine for this criterion.
+    layers : mapping of str to geopandas.GeoDataFrame, optional
+        The study's layers in the same CRS, for kinds whose options name one
+        (``housing`` of ``jobs_per_worker``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``sites``, with the criterion's value and score columns.
+        Indexed like ``sites``, with the criterion's value and score columns,
+        and its ``detail__`` column for kinds that say their value in words.
     """
-    raw = _MEASURE[criterion.kind](sites, targets, criterion, metric)
+    raw, detail = measure_criterion(
+        criterion, criterion.kind, sites, targets, metric=metric, layers=layers or {}
+    )
     score = pd.Series(criterion.decay.apply(raw.to_numpy(dtype=float)), index=raw.index)
-    return pd.DataFrame({value_column(criterion): raw, score_column(criterion): score})
+    out = pd.DataFrame({value_column(criterion): raw, score_column(criterion): score})
+    if detail is not None:
+        out[detail_column(criterion)] = detail.astype(object)
+    return out

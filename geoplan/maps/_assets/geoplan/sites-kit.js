@@ -105,11 +105,11 @@ window.geoplanSitesKit = function (meta) {
       h.push("<tr><th>最近地铁站<br>Nearest station</th><td>" + plain(lookup(meta.stationNames, p.st[0])) + " · "
         + value(p.st[1], "m") + "</td></tr>");
     }
-    if (p.tr && meta.trips) {
-      for (i = 0; i < meta.trips.length; i++) {
-        if (p.tr[i]) {
-          h.push("<tr><th>通勤路线 Commute<br><span class=\"gp-en\">to the nearest target of "
-            + esc(meta.trips[i].label) + "</span></th><td>" + esc(p.tr[i]) + "</td></tr>");
+    if (p.dt && meta.details) {
+      for (i = 0; i < meta.details.length; i++) {
+        if (p.dt[i]) {
+          h.push("<tr><th>" + esc(meta.details[i].zh || "") + "<br><span class=\"gp-en\">"
+            + esc(meta.details[i].label) + "</span></th><td>" + esc(p.dt[i]) + "</td></tr>");
         }
       }
     }
