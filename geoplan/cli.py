@@ -135,10 +135,15 @@ _WRITTEN: list[Path] = []
 
 
 def _stage_result(
-    out: outputs.OutputSet, ranked: gpd.GeoDataFrame, study: Study, table: Path
+    out: outputs.OutputSet,
+    ranked: gpd.GeoDataFrame,
+    study: Study,
+    table: Path,
+    *,
+    layer_name: str = "ranked_sites",
 ) -> None:
     """Stage the table and, as its companion, the effective study that describes it."""
-    temp = out.write_layer(ranked, table, layer_name="ranked_sites")
+    temp = out.write_layer(ranked, table, layer_name=layer_name)
     result = {"table": table.name, "sha256": sha256(temp)}
     out.write_text(study.to_toml(result=result), _study_sidecar(table), companion_of=table)
 
@@ -325,9 +330,7 @@ def choose(
         )
     table = portfolio.sites.drop(columns=["explanation"], errors="ignore")
     with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
-        temp = staged.write_layer(table, out, layer_name="portfolio")
-        result = {"table": out.name, "sha256": sha256(temp)}
-        staged.write_text(study.to_toml(result=result), _study_sidecar(out), companion_of=out)
+        _stage_result(staged, table, study, out, layer_name="portfolio")
         if page is not None and map_path is not None:
             _stage_map(staged, page, map_path, None)
     click.echo(portfolio.summary())
@@ -337,6 +340,42 @@ def choose(
         if c in table.columns
     ]
     click.echo(pd.DataFrame(table[shown]).round(3).to_string(index=False))
+    _said_written(staged)
+
+
+@cli.command()
+@verbosity_options
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Indicator table to write: .gpkg, .geojson, .csv or .parquet (default: "
+    "[outputs] dir / indicators.gpkg).",
+)
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+def indicators(study_path: Path, out: Path | None, force: bool) -> None:
+    """Write every industry-city indicator of STUDY's candidate sites (its [indicators] table).
+
+    Station areas and lines within reach, jobs within reach, 2SFCA and the
+    job-housing ratio with a housing layer, the effect of building each
+    candidate, GB 50180 life circles and their gaps, protection margins and
+    downwind exposure: each group whose data the study has.
+    """
+    from geoplan.study.indicator_table import study_indicators
+
+    study = load_study(study_path)
+    if out is None:
+        out = Path(str(study.outputs["dir"])) / "indicators.gpkg"
+    _check_outputs(out, force=force)
+    _check_outputs(_study_sidecar(out), force=force)
+    table = study_indicators(study)
+    with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
+        _stage_result(staged, table, study, out, layer_name="indicators")
+    wanted = ("site_id", "ring", "jobs_within_30min", "jobs_per_worker", "jobs_housing_ratio")
+    shown = [c for c in (*wanted, "lc15_ok", "lc15_missing") if c in table.columns]
+    click.echo(pd.DataFrame(table[shown]).round(3).head(study.top).to_string(index=False))
+    click.echo(f"({len(table)} sites, {table.shape[1] - 1} columns)")
     _said_written(staged)
 
 

@@ -408,15 +408,9 @@ def test_a_device_or_pipe_as_network_source(
         1,
     )
     text = re.sub(r"^\[outputs\]", f'[network]\nsource = "{source}"\n\n[outputs]', text, flags=re.M)
-    for name in (
-        "candidates.csv",
-        "parks.geojson",
-        "stations.csv",
-        "exclusions.geojson",
-        "facilities.csv",
-        "area.geojson",
-    ):
-        shutil.copy(SAMPLE / name, tmp_path / name)
+    for path in SAMPLE.iterdir():
+        if path.is_file() and path.name != "study.toml":
+            shutil.copy(path, tmp_path / path.name)
     (tmp_path / "study.toml").write_text(text, encoding="utf-8")
     code, _, err = _main(
         capsys, "-q", "rank", str(tmp_path / "study.toml"), "--out", str(tmp_path / "r.gpkg")

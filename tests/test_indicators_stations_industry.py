@@ -142,7 +142,7 @@ def test_protection_distances_from_a_column_a_class_or_a_default() -> None:
         default_m=50,
     )
     assert found.tolist() == [1000.0, 300.0, 1000.0, 50.0]
-    with pytest.raises(gp.CriterionError, match=r"class\(es\) \['chemical'"):
+    with pytest.raises(gp.CriterionError, match=r"[Cc]lass\(es\) \['chemical'"):
         gp.protection_distances_m(parks, class_column="industry", distances_m={"electronics": 1})
     bad = parks.assign(buffer_m=[None, -5.0, None, None])
     with pytest.raises(gp.CriterionError, match="-5.0"):

@@ -144,6 +144,8 @@ def hostile_study(folder: Path, p: dict[str, str]) -> Path:
     exclusions["kind"] = p["jinja_raw"]
     exclusions.to_file(folder / "exclusions.geojson", driver="GeoJSON")
     gpd.read_file(SAMPLE / "area.geojson").to_file(folder / "area.geojson", driver="GeoJSON")
+    for name in ("housing.csv", "services.csv"):  # layers the map does not draw
+        (folder / name).write_bytes((SAMPLE / name).read_bytes())
 
     text = (SAMPLE / "study.toml").read_text(encoding="utf-8")
     text = re.sub(

@@ -17,10 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "changzhou"
 
 INDICATOR_CRITERIA = """
-[layers.housing]
-path = "housing.csv"
-id_column = "housing_id"
-
 [[criteria]]
 name = "jobs_per_worker"
 kind = "jobs_per_worker"
@@ -198,7 +194,10 @@ def test_the_effective_study_keeps_the_kinds_options(
     [
         (('housing = "housing"', 'housing = "homes"', 1), "housing = 'homes' is not a layer"),
         (('method = "e2sfca"', 'method = "3sfca"', 1), "method = '3sfca' must be one of"),
-        (("residents_per_unit = 1.7", "residents_per_unit = -1", 1), "must be a positive number"),
+        (
+            ("residents_per_unit = 1.7\nradius_m", "residents_per_unit = -1\nradius_m", 1),
+            "residents_per_unit = -1 must be a positive number",
+        ),
         (('housing = "housing"\n', "", 1), "a jobs_per_worker criterion needs housing"),
         (('count = "lines"', 'count = "trains"', 1), "count = 'trains' must be one of"),
         (("wind_rose = {", "wind = {", 1), "wind is not a known key"),
@@ -215,3 +214,41 @@ def test_bad_options_are_problems_with_an_example(
     with pytest.raises(gp.StudyError) as info:
         gp.load_study(tmp_path / "study.toml")
     assert any(message in problem for problem in info.value.problems), info.value.problems
+
+
+def test_protection_distance_per_industry_class_as_a_hard_constraint(tmp_path: Path) -> None:
+    """min_distance with class_column and distances_m: a site closer than its park's class allows fails."""
+    for path in SAMPLE.iterdir():
+        if path.is_file():
+            shutil.copy(path, tmp_path / path.name)
+    text = (tmp_path / "study.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'kind = "min_distance"            # each park\'s own health-protection distance\n'
+        'layer = "parks"\ncolumn = "health_buffer_m"',
+        'kind = "min_distance"\nlayer = "parks"\nclass_column = "kind"\n'
+        'distances_m = { "national hi-tech zone" = 1500, "economic development zone" = 1200, '
+        '"science park" = 300, "bonded zone" = 300, '
+        '"economic development zone (chemical industry)" = 3000 }',
+    )
+    assert "class_column" in text
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    study = gp.load_study(tmp_path / "study.toml")
+    table = gp.rank_sites(study).set_index("site_id")
+    layers = _projected(study)
+    limits = layers["parks"]["kind"].map(
+        {
+            "national hi-tech zone": 1500,
+            "economic development zone": 1200,
+            "science park": 300,
+            "bonded zone": 300,
+            "economic development zone (chemical industry)": 3000,
+        }
+    )
+    sites = layers["candidates"].set_index("site_id")
+    d = np.array([[s.distance(p) for p in layers["parks"].geometry] for s in sites.geometry])
+    too_close = (d < limits.to_numpy()).any(axis=1)
+    reasons = table.loc[sites.index, "reason"].astype(str)
+    assert too_close.sum() > 3
+    assert (reasons.str.contains("protection distance").to_numpy() == too_close).all()
+    saved = study.to_toml()
+    assert 'class_column = "kind"' in saved and "distances_m" in saved

@@ -7,8 +7,9 @@ series for individual industries; GB/T 39499-2020 for deriving it from
 emissions), so a study gives it per park (a column) or per industry class (a
 table); this module turns either into one distance per park, and measures:
 
-* :func:`protection_distances_m` -- each park's distance, from its own column
-  or its class (``{"chemical": 1000, "electronics": 100}``), else a default;
+* :func:`~geoplan.measure.constraints.protection_distances_m` -- each park's
+  distance, from its own column or its class (``{"chemical": 1000}``), else a
+  default (shared with the ``min_distance`` constraint);
 * :func:`protection_margin` -- how far each site lies beyond the nearest
   park's protection distance: ``min_j (d_ij - b_j)`` over parks *j*, negative
   inside a distance (a soft penalty to score with a decay; the hard constraint
@@ -36,7 +37,8 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geoplan._errors import CriterionError, plain
+from geoplan._errors import CriterionError
+from geoplan.measure.constraints import protection_distances_m
 from geoplan.measure.criteria import _pairs_within, _site_points
 from geoplan.measure.distance import DistanceMetric, StraightLine
 
@@ -66,76 +68,6 @@ _ALIASES: Final = {
 }
 #: How far margins are measured; farther sites get this margin (they are clear of every park).
 _MARGIN_CAP_M: Final = 10_000.0
-
-
-def protection_distances_m(
-    parks: gpd.GeoDataFrame,
-    *,
-    column: str | None = None,
-    class_column: str | None = None,
-    distances_m: Mapping[str, float] | None = None,
-    default_m: float = 0.0,
-) -> pd.Series:
-    """Each park's health-protection distance in metres.
-
-    A park's own ``column`` wins where it has a value; otherwise its class
-    (``class_column``) is looked up in ``distances_m``; otherwise ``default_m``.
-
-    Parameters
-    ----------
-    parks : geopandas.GeoDataFrame
-        The industrial parks.
-    column : str, optional
-        A column of distances per park (empty cells fall through).
-    class_column : str, optional
-        A column naming each park's industry class.
-    distances_m : mapping of str to float, optional
-        Distance per class, e.g. ``{"chemical": 1000, "electronics": 100}``.
-    default_m : float
-        For parks with neither (0: none).
-
-    Returns
-    -------
-    pandas.Series
-        Metres, indexed like ``parks``.
-    """
-    out = pd.Series(float(default_m), index=parks.index, dtype="float64")
-    if class_column is not None:
-        if class_column not in parks.columns:
-            raise CriterionError(
-                f"The parks have no column {class_column!r} naming their industry class; their "
-                f"columns are {[c for c in parks.columns if c != parks.geometry.name]!r}."
-            )
-        table = {str(k): float(v) for k, v in (distances_m or {}).items()}
-        bad = {k: v for k, v in table.items() if not (np.isfinite(v) and v >= 0)}
-        if bad:
-            raise CriterionError(
-                f"Protection distances must be finite metres >= 0; got {bad!r}. Fix those classes."
-            )
-        classes = parks[class_column].astype("string")
-        unknown = sorted(set(classes.dropna()) - set(table))
-        if unknown:
-            raise CriterionError(
-                f"Industry class(es) {unknown!r} of column {class_column!r} have no protection "
-                f"distance; the table names {sorted(table)!r}. Add them (e.g. {unknown[0]!r} = "
-                "500) or set a default."
-            )
-        found = classes.map(table).astype("float64")
-        out = found.fillna(out)
-    if column is not None:
-        if column not in parks.columns:
-            raise CriterionError(f"The parks have no column {column!r} of protection distances.")
-        own = pd.to_numeric(parks[column], errors="coerce")
-        bad_rows = parks[column].notna() & ~(own.ge(0) & np.isfinite(own))
-        if bad_rows.any():
-            first = bad_rows[bad_rows].index[0]
-            raise CriterionError(
-                f"Column {column!r} holds each park's protection distance, but park "
-                f"{plain(first)!r} has {plain(parks[column].loc[first])!r}; give metres >= 0 "
-                "or leave it empty."
-            )
-        out = own.astype("float64").fillna(out)
-    return out.rename("protection_m")
 
 
 def protection_margin(

@@ -13,7 +13,8 @@ Kinds (:data:`CONSTRAINT_KINDS`):
     the site must be at least ``min_m`` from every feature of a layer, or at
     least the feature's own distance in ``column`` (a per-park
     health-protection distance, for example; an empty cell means none, and
-    an infinite, negative or non-numeric one is an error);
+    an infinite, negative or non-numeric one is an error), or the distance
+    of its class (``class_column`` and ``distances_m``, e.g. by industry);
 ``max_distance``
     the nearest feature of a layer must be within ``max_m`` (or
     ``max_minutes`` on a network in minutes);
@@ -41,7 +42,7 @@ from geoplan._errors import CriterionError, plain
 from geoplan.measure import criteria as measures
 from geoplan.measure.distance import DistanceMetric, StraightLine
 
-__all__ = ["CONSTRAINT_KINDS", "Constraint", "check_constraints"]
+__all__ = ["CONSTRAINT_KINDS", "Constraint", "check_constraints", "protection_distances_m"]
 
 CONSTRAINT_KINDS: Final = ("outside", "min_distance", "max_distance", "min_value", "max_value")
 
@@ -65,6 +66,10 @@ class Constraint:
         Distance engine of distance kinds (as for criteria).
     label : str, optional
         How to name the layer's features in reasons (e.g. "exclusion zone").
+    class_column, distances_m : optional
+        ``min_distance`` per class of feature: the column naming each
+        feature's class and the distance per class (see
+        :func:`protection_distances_m`).
     """
 
     kind: str
@@ -75,6 +80,8 @@ class Constraint:
     mode: str | None = None
     unit: str = "m"
     label: str = ""
+    class_column: str | None = None
+    distances_m: Mapping[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The constraint as a study-file table."""
@@ -87,9 +94,11 @@ class Constraint:
         }.get(self.kind)
         if limit_key and self.limit is not None:
             out[limit_key] = self.limit
-        for key in ("layer", "column", "label", "mode"):
+        for key in ("layer", "column", "label", "mode", "class_column"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
+        if self.distances_m:
+            out["distances_m"] = dict(self.distances_m)
         if self.kind in ("min_distance", "max_distance"):
             out["metric"] = self.metric
         return out
@@ -121,22 +130,90 @@ def _outside(
     return reasons
 
 
-def _protection_distances(
-    layer: gpd.GeoDataFrame, column: str, names: np.ndarray, label: str
-) -> np.ndarray:
-    """Each feature's own protection distance; an empty cell is none (0)."""
-    raw = layer[column]
-    limits = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = raw.notna().to_numpy() & ~(np.isfinite(limits) & (limits >= 0))
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        raise CriterionError(
-            f"Column {column!r} of the {label} layer holds the protection distance of each "
-            f"feature, but {label} '{names[first]}' has {plain(raw.iloc[first])!r} "
-            f"({int(bad.sum())} feature(s) in all); give a finite number of metres >= 0, or "
-            "leave the cell empty for no protection distance."
-        )
-    return np.asarray(np.nan_to_num(limits, nan=0.0), dtype=np.float64)
+def protection_distances_m(
+    layer: gpd.GeoDataFrame,
+    *,
+    column: str | None = None,
+    class_column: str | None = None,
+    distances_m: Mapping[str, float] | None = None,
+    default_m: float = 0.0,
+    names: np.ndarray | None = None,
+    label: str = "feature",
+) -> pd.Series:
+    """Each feature's health-protection distance in metres (卫生防护距离).
+
+    A feature's own ``column`` wins where it has a value; otherwise its class
+    (``class_column``, e.g. the industry) is looked up in ``distances_m``;
+    otherwise ``default_m``.  Chinese standards set the distance per industry
+    (the GB 11654–11666 series; GB/T 39499-2020 derives it from emissions), so
+    a study gives it per park or per class.
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        The features (industrial parks).
+    column : str, optional
+        A column of distances per feature; an empty cell falls through, and an
+        infinite, negative or non-numeric one is an error.
+    class_column : str, optional
+        A column naming each feature's class.
+    distances_m : mapping of str to float, optional
+        Distance per class, e.g. ``{"chemical": 1000, "electronics": 100}``;
+        every class the layer holds must be named.
+    default_m : float
+        For features with neither (0: none).
+    names, label : optional
+        How to name features in messages (their names; "industrial park").
+
+    Returns
+    -------
+    pandas.Series
+        Metres, indexed like ``layer``.
+    """
+    shown = (
+        names if names is not None else np.asarray([plain(i) for i in layer.index], dtype=object)
+    )
+    out = pd.Series(float(default_m), index=layer.index, dtype="float64")
+    if class_column is not None:
+        if class_column not in layer.columns:
+            raise CriterionError(
+                f"The {label} layer has no column {class_column!r} naming each feature's class; "
+                f"its columns are {[c for c in layer.columns if c != layer.geometry.name]!r}."
+            )
+        table = {str(k): float(v) for k, v in (distances_m or {}).items()}
+        bad_classes = {k: v for k, v in table.items() if not (np.isfinite(v) and v >= 0)}
+        if bad_classes:
+            raise CriterionError(
+                f"Protection distances must be finite metres >= 0; got {bad_classes!r}. Fix "
+                "those classes."
+            )
+        classes = layer[class_column].astype("string")
+        unknown = sorted(set(classes.dropna()) - set(table))
+        if unknown:
+            raise CriterionError(
+                f"Class(es) {unknown!r} of column {class_column!r} have no protection distance; "
+                f"the table names {sorted(table)!r}. Add them (e.g. {unknown[0]!r} = 500)."
+            )
+        out = classes.map(table).astype("float64").fillna(out)
+    if column is not None:
+        if column not in layer.columns:
+            raise CriterionError(
+                f"The {label} layer has no column {column!r} of protection distances; its "
+                f"columns are {[c for c in layer.columns if c != layer.geometry.name]!r}."
+            )
+        raw = layer[column]
+        own = pd.to_numeric(raw, errors="coerce")
+        bad = (raw.notna() & ~(own.ge(0) & np.isfinite(own))).to_numpy()
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise CriterionError(
+                f"Column {column!r} of the {label} layer holds the protection distance of each "
+                f"feature, but {label} '{shown[first]}' has {plain(raw.iloc[first])!r} "
+                f"({int(bad.sum())} feature(s) in all); give a finite number of metres >= 0, or "
+                "leave the cell empty for no protection distance."
+            )
+        out = own.astype("float64").fillna(out)
+    return out.rename("protection_m")
 
 
 def _min_distance(
@@ -147,10 +224,15 @@ def _min_distance(
     metric: DistanceMetric,
     label: str,
 ) -> pd.Series:
-    if constraint.column:
-        limits = _protection_distances(layer, str(constraint.column), names, label)
-    else:
-        limits = np.full(len(layer), float(constraint.limit or 0.0))
+    limits = protection_distances_m(
+        layer,
+        column=constraint.column,
+        class_column=constraint.class_column,
+        distances_m=constraint.distances_m,
+        default_m=float(constraint.limit or 0.0),
+        names=names,
+        label=label,
+    ).to_numpy(dtype=np.float64)
     reasons = pd.Series("", index=sites.index, dtype=object)
     if len(layer) == 0 or limits.max() <= 0:
         return reasons

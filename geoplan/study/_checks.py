@@ -52,6 +52,7 @@ TOP_KEYS: Final = {
     "transit",
     "result",
     "choose",
+    "indicators",
 }
 STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
 LAYER_KEYS: Final = {
@@ -84,6 +85,8 @@ CRITERION_KEYS: Final = {
 }
 CONSTRAINT_KEYS: Final = {
     "kind",
+    "class_column",
+    "distances_m",
     "layer",
     "column",
     "min_m",
@@ -126,6 +129,34 @@ CHOOSE_KEYS: Final = {
 }
 #: Portfolio objectives (geoplan.choose.problem.OBJECTIVES explains each).
 CHOOSE_OBJECTIVES: Final = ("coverage", "median", "cover_all", "dispersion", "score")
+#: ``[indicators]`` keys and their defaults (see :mod:`geoplan.study.indicator_table`).
+INDICATOR_DEFAULTS: Final[dict[str, Any]] = {
+    "jobs_layer": "parks",
+    "jobs_column": "jobs",
+    "housing_layer": "housing",
+    "workers_column": "workers",
+    "site_units_column": "capacity",
+    "residents_per_unit": 1.7,
+    "district_column": "district",
+    "cutoffs_m": [2000, 5000, 8000],
+    "cutoffs_min": [15, 30, 45],
+    "catchment_m": 5000,
+    "catchment_min": 30,
+    "method": "2sfca",
+    "commute_mode": "transit",
+    "stations_layer": "stations",
+    "lines_column": "lines",
+    "core_m": 500,
+    "influence_m": 800,
+    "facilities_layer": "facilities",
+    "kind_column": "kind",
+    "parks_layer": "parks",
+    "protection_column": None,
+    "protection_class_column": None,
+    "protection_distances_m": None,
+    "wind_rose": None,
+    "wind_radius_m": 5000,
+}
 OUTPUT_KEYS: Final = {"dir", "table", "map", "top"}
 RESULT_KEYS: Final = {"table", "sha256"}
 NETWORK_KEYS: Final = {
@@ -510,13 +541,30 @@ def constraints(
             problems.append(
                 f"{where}.layer = {layer!r} is not a layer of this study; the layers are {sorted(layer_names)!r}."
             )
+        distances_m: dict[str, float] | None = None
         if kind == "min_distance":
-            if ("min_m" in spec) == ("column" in spec):
+            by_class = "class_column" in spec or "distances_m" in spec
+            if not ("min_m" in spec or "column" in spec or by_class):
                 problems.append(
-                    f"{where}: give min_m = <metres> or column = <per-feature distance column>, not both or neither."
+                    f"{where}: give min_m = <metres>, column = <per-feature distance column>, or "
+                    'class_column = "industry" with distances_m = { chemical = 1000, ... }.'
                 )
-            elif "min_m" in spec:
-                limit = problems.number(f"{where}.min_m", spec["min_m"])
+            if "min_m" in spec:  # the default for features without a distance of their own
+                limit = problems.number(f"{where}.min_m", spec["min_m"], allow_zero=True)
+            if by_class and not (
+                isinstance(spec.get("class_column"), str)
+                and isinstance(spec.get("distances_m"), Mapping)
+            ):
+                problems.append(
+                    f'{where}: a distance per class needs class_column = "industry" and '
+                    "distances_m = { chemical = 1000, electronics = 100 } together."
+                )
+            elif by_class:
+                distances_m = {
+                    str(k): v
+                    for k, v in spec["distances_m"].items()
+                    if problems.number(f"{where}.distances_m.{k}", v, allow_zero=True) is not None
+                }
         elif kind == "max_distance":
             key = "max_minutes" if unit == "min" else "max_m"
             if key not in spec:
@@ -541,6 +589,8 @@ def constraints(
                 mode=mode,
                 unit=unit,
                 label=str(spec.get("label", "")),
+                class_column=spec.get("class_column"),
+                distances_m=distances_m,
             )
         )
     return out
@@ -733,4 +783,38 @@ def choose(
     ):
         if spec.get(key, "auto") not in allowed:
             problems.append(f"choose.{key} = {spec[key]!r}; use one of {list(allowed)!r}.")
+    return spec
+
+
+def indicators(raw: Mapping[str, Any], layer_names: set[str], problems: Problems) -> dict[str, Any]:
+    """The ``[indicators]`` table: known keys; layers that exist; numbers that are numbers.
+
+    Only the keys given are kept (defaults stay in :data:`INDICATOR_DEFAULTS`).
+    """
+    spec = table(problems, "indicators", raw.get("indicators"))
+    problems.unknown("indicators", spec, set(INDICATOR_DEFAULTS))
+    for key, value in spec.items():
+        where = f"indicators.{key}"
+        if key.endswith("_layer") and value not in layer_names:
+            problems.append(
+                f"{where} = {value!r} is not a layer of this study; the layers are "
+                f"{sorted(layer_names)!r}. Leave the key out to skip those indicators."
+            )
+        elif key in ("cutoffs_m", "cutoffs_min"):
+            if not isinstance(value, list) or not value:
+                problems.append(f"{where} = {value!r} must be a list such as [15, 30, 45].")
+            else:
+                for v in value:
+                    problems.number(where, v)
+        elif key in ("residents_per_unit", "catchment_m", "catchment_min", "core_m") or key in (
+            "influence_m",
+            "wind_radius_m",
+        ):
+            problems.number(where, value)
+        elif key == "method" and value not in ("2sfca", "e2sfca"):
+            problems.append(f'{where} = {value!r}; use "2sfca" or "e2sfca".')
+        elif key == "commute_mode" and value not in MODES:
+            problems.append(f"{where} = {value!r}; use one of {list(MODES)!r}.")
+        elif key in ("wind_rose", "protection_distances_m") and not isinstance(value, Mapping):
+            problems.append(f"{where} = {value!r} must be a table such as {{ N = 10, NE = 5 }}.")
     return spec

@@ -81,6 +81,7 @@ class Study:
     top: int = 10
     result: dict[str, Any] = field(default_factory=dict)
     choose: dict[str, Any] = field(default_factory=dict)
+    indicators: dict[str, Any] = field(default_factory=dict)
     transit: dict[str, Any] = field(default_factory=dict)
     transit_service: TransitService | None = None
 
@@ -131,13 +132,14 @@ class Study:
             out["constraints"] = [c.to_dict() for c in self.constraints]
         if self.weights_spec:
             out["weights"] = self.weights_spec
-        for key in ("outputs", "map", "network", "choose", "transit"):
+        for key in ("outputs", "map", "network", "choose", "transit", "indicators"):
             value = {
                 "outputs": self.outputs,
                 "map": self.map_options,
                 "network": self.network,
                 "choose": self.choose,
                 "transit": self.transit,
+                "indicators": self.indicators,
             }[key]
             if value:
                 out[key] = {k: (str(v) if isinstance(v, Path) else v) for k, v in value.items()}
@@ -259,6 +261,7 @@ def study_from_dict(
     checks.check_columns(study_layers, criteria_list, constraint_list, problems)
     network = checks.network(raw, folder, problems)
     choose = checks.choose(raw, study_layers, problems)
+    indicator_options = checks.indicators(raw, layer_names, problems)
     if choose.get("metric") == "network" and "source" not in network:
         problems.append(
             'choose.metric = "network" but there is no [network] source; add [network] '
@@ -319,6 +322,7 @@ def study_from_dict(
         weights_spec=weights_spec,
         top=int(top),
         choose=choose,
+        indicators=indicator_options,
         transit=transit_spec,
         transit_service=service,
     )

@@ -47,6 +47,7 @@ import pandas as pd
 
 from geoplan.indicators import access, balance, industry, life_circles, stations
 from geoplan.measure import criteria as measures
+from geoplan.measure.constraints import protection_distances_m
 from geoplan.measure.decay import Decay
 from geoplan.measure.distance import DistanceMetric
 
@@ -263,7 +264,7 @@ def _lines_within(
 def _protection_margin(
     s: gpd.GeoDataFrame, t: gpd.GeoDataFrame, c: CriterionLike, m: DistanceMetric, layers: Layers
 ) -> pd.Series:
-    distances = industry.protection_distances_m(
+    distances = protection_distances_m(
         t,
         column=c.extra.get("distance_column"),
         class_column=c.extra.get("class_column"),
