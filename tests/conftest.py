@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,20 @@ def shared_data() -> Path:
 def sample_study_path() -> Path:
     """The embedded Changzhou sample study."""
     return SAMPLE_STUDY
+
+
+@pytest.fixture
+def study_dir(tmp_path: Path, sample_study_path: Path) -> Path:
+    """A copy of the sample study's folder, to edit."""
+    folder = tmp_path / "study"
+    shutil.copytree(sample_study_path.parent, folder)
+    return folder
+
+
+def edit_study(folder: Path, old: str, new: str) -> Path:
+    """Replace the first ``old`` (which must be there) by ``new`` in ``folder/study.toml``."""
+    path = folder / "study.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path

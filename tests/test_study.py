@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import edit_study as _edit
 
 import geoplan as gp
-
-
-@pytest.fixture
-def study_dir(tmp_path: Path, sample_study_path: Path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(sample_study_path.parent, folder)
-    return folder
-
-
-def _edit(folder: Path, old: str, new: str) -> Path:
-    path = folder / "study.toml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
 
 
 def test_sample_study_loads(sample_study_path: Path) -> None:
