@@ -7,7 +7,6 @@ study problems that name the column or the values the layer holds.
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -115,13 +114,6 @@ def _study_with(folder: Path, criterion: str) -> Path:
     anchor = "# --- Hard constraints"
     path.write_text(text.replace(anchor, criterion + "\n" + anchor, 1), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def study_dir(tmp_path: Path, sample_study_path: Path) -> Path:
-    folder = tmp_path / "study"
-    shutil.copytree(sample_study_path.parent, folder)
-    return folder
 
 
 def test_a_study_file_selects_by_column(study_dir: Path) -> None:
