@@ -677,6 +677,82 @@ def test_isochrones_contain_exactly_the_reachable_nodes(shanghai_osm: Path) -> N
     assert polys.area.iloc[1] > polys.area.iloc[0]
 
 
+def _covered_m(lengths: np.ndarray, edge: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """Metres of street covered by pieces ``(edge, lo, hi)`` (fractions), overlaps counted once."""
+    total = 0.0
+    for k in np.unique(edge):
+        end = 0.0
+        for s0, s1 in sorted(zip(lo[edge == k], hi[edge == k], strict=True)):
+            total += max(0.0, s1 - max(s0, end)) * float(lengths[k])
+            end = max(end, s1)
+    return total
+
+
+def test_distance_isochrones_match_networkx_lengths(shanghai_osm: Path) -> None:
+    """Metres along the streets (life circles, station areas) against networkx on lengths."""
+    from geoplan.streets.isochrone import isochrones, reachable_pieces, travel_cost_from
+
+    net = load_network(shanghai_osm, mode="walk")
+    points = random_sites(net, 3, seed=11, spread_m=20.0)
+    xy = np.column_stack([points.x, points.y])
+    bands = (300.0, 500.0, 1000.0)
+    iso = isochrones(net, points, distances_m=bands, buffer_m=15.0)
+    assert list(iso.columns) == ["point", "distance_m", "area_km2", "geometry"]
+    assert list(iso["distance_m"]) == [*bands] * 3
+    polys = iso.to_crs(net.crs).geometry.to_numpy()
+    nodes = shapely.points(net.x, net.y)
+    ln = net.edge_length_m
+    graph = nx.DiGraph()
+    for u, v, length, fwd, bwd in zip(
+        net.edge_u, net.edge_v, ln, net.edge_forward, net.edge_backward, strict=True
+    ):
+        if fwd:
+            graph.add_edge(int(u), int(v), w=float(length))
+        if bwd:
+            graph.add_edge(int(v), int(u), w=float(length))
+    cost, edge, fraction, access = travel_cost_from(net, xy, unit="m")
+    for i in range(len(points)):
+        e, f, walk_on = int(edge[i]), float(fraction[i]), float(access[i])
+        assert walk_on == pytest.approx(shapely.distance(points.iloc[i], net.edge_lines[e]))
+        if net.edge_forward[e]:  # the point itself (-1), joined to its segment's two ends
+            graph.add_edge(-1, int(net.edge_v[e]), w=walk_on + (1 - f) * ln[e])
+        if net.edge_backward[e]:
+            graph.add_edge(-1, int(net.edge_u[e]), w=walk_on + f * ln[e])
+        metres = nx.single_source_dijkstra_path_length(graph, -1, weight="w")
+        graph.remove_node(-1)
+        reached = np.full(net.n_nodes, np.inf)
+        for node, d in metres.items():
+            if node >= 0:
+                reached[node] = d
+        np.testing.assert_allclose(cost[i], reached, rtol=1e-9)
+        for j, band in enumerate(bands):
+            inside = shapely.covers(polys[3 * i + j], nodes)
+            assert inside[reached <= band - 1e-6].all(), "every node within the band is inside"
+            # the street length reachable, from networkx's distances: from each end of a
+            # segment a walker gets (band - distance) metres along it, and along the
+            # point's own segment (band - access) metres either way
+            a = np.clip(np.where(net.edge_forward, (band - reached[net.edge_u]) / ln, 0), 0, 1)
+            b = np.clip(np.where(net.edge_backward, (band - reached[net.edge_v]) / ln, 0), 0, 1)
+            ea, eb = np.nonzero(a > 0)[0], np.nonzero(b > 0)[0]
+            own = (band - walk_on) / ln[e]
+            lo_own = max(0.0, f - own) if net.edge_backward[e] else f
+            hi_own = min(1.0, f + own) if net.edge_forward[e] else f
+            expected = _covered_m(
+                ln,
+                np.concatenate([ea, eb, [e] if own >= 0 else []]).astype(int),
+                np.concatenate([np.zeros(len(ea)), 1 - b[eb], [lo_own] if own >= 0 else []]),
+                np.concatenate([a[ea], np.ones(len(eb)), [hi_own] if own >= 0 else []]),
+            )
+            k, lo, hi = reachable_pieces(
+                net, cost[i], band, edge=e, fraction=f, access_minutes=walk_on, unit="m"
+            )
+            assert _covered_m(ln, k, lo, hi) == pytest.approx(expected, rel=1e-9)
+        areas = shapely.area(polys[3 * i : 3 * i + 3])
+        assert areas[0] < areas[1] < areas[2]
+    with pytest.raises(NetworkError, match="distance_m must be positive"):
+        isochrones(net, points, distances_m=(0, 500))
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -465,7 +465,10 @@ def _add_context_layers(
     rings: Sequence[float],
     line_colors: Mapping[str, str],
 ) -> None:
-    """Draw the context layers (those given, else the study's), in the layer-control order."""
+    """Draw the context layers (those given, else the study's), in the layer-control order.
+
+    ``rings`` are straight-line station rings (none when the map draws walking areas).
+    """
     context = _context_layers(study, given)
     metro = _transit_lines(study, given.get("metro_lines"))
     if metro is not None:  # the lines' own colours (GTFS, [transit]) unless [map] sets them

@@ -68,6 +68,7 @@ class _Settings:
     minimap: bool
     search: bool
     layer_control_collapsed: bool
+    life_circles: bool
     tianditu_key: str | None
     embed_key: bool
     data_date: str | None
@@ -92,6 +93,7 @@ def _settings(
     minimap: bool | None,
     search: bool | None,
     layer_control_collapsed: bool | None,
+    life_circles: bool | None,
     tianditu_key: str | None,
     embed_key: bool | None,
     data_sources: Sequence[str] | None,
@@ -119,6 +121,7 @@ def _settings(
         layer_control_collapsed=bool(
             _pick(layer_control_collapsed, options, "layer_control_collapsed", False)
         ),
+        life_circles=bool(_pick(life_circles, options, "life_circles", True)),
         tianditu_key=tianditu_key,
         embed_key=bool(_pick(embed_key, options, "embed_key", False)),
         data_date=str(date) if date else None,

@@ -20,9 +20,15 @@ What the map shows
   compact per-site properties, and every string is HTML-escaped there.
 * **Context layers**: industrial parks (polygons or points, with jobs), metro
   lines (from the study's ``[transit]``: tracks, else stations in order) and
-  stations in their lines' colours, station-area rings (500 m and 800 m by
-  default), exclusion zones, facilities, the study area and, when given,
+  stations in their lines' colours, station areas (500 m and 800 m by
+  default: along the walk network when the map has one, else straight-line
+  rings), exclusion zones, facilities, the study area and, when given,
   walk-time isochrones (polygons with a ``minutes`` column).
+* **Life circles** (GB 50180-2018), when the study checks them (a
+  ``life_circle`` criterion or ``[indicators] facilities_layer``): a red ring on
+  every eligible site that misses a provision, its tooltip listing the gaps,
+  and the 5-, 10- and 15-minute circles (300, 500, 1,000 m) of the top sites,
+  along the walk network when the map has one, else straight-line (generous).
 * Layer control, full screen, minimap, measuring tool, search by site name,
   a title and a methodology note (method, weights, decay functions, data
   sources and dates) drawn on the map itself so a printed or forwarded map
@@ -47,6 +53,9 @@ key                    default          meaning
 ``search``             ``true``         show the site-name search box
 ``layer_control_``     ``false``        collapse the layer list into an icon
 ``collapsed``
+``life_circles``       ``true``         life-circle gaps of every site and the life
+                                        circles of the top sites (when the study
+                                        checks life circles)
 ``tianditu_key``       (none)           prefer the ``TIANDITU_KEY`` environment variable
 ``embed_key``          ``false``        write the Tianditu key into the HTML
 ``data_sources``       layer files      list of strings for the methodology note
@@ -89,10 +98,20 @@ from geoplan.maps._elements import (
     _Panes,
     _Style,
 )
-from geoplan.maps._options import DEFAULT_RINGS_M, _options_of, _Settings, _settings
+from geoplan.maps._indicators import add_life_circles, add_station_walk_areas
+from geoplan.maps._options import (
+    DEFAULT_RINGS_M,
+    _context_layers,
+    _options_of,
+    _Settings,
+    _settings,
+    _study_name_column,
+)
 from geoplan.maps._page import GeoplanFigure
 from geoplan.maps._sites import _sites_layer
 from geoplan.maps.offline import make_offline
+from geoplan.streets.network import StreetNetwork
+from geoplan.study.ranking import study_metric
 
 # Re-exported, so that ``geoplan.maps.build.FeatureLayer`` and the like keep working.
 from geoplan.maps._data import ATTRIBUTE_LABELS as ATTRIBUTE_LABELS  # isort: skip
@@ -143,6 +162,7 @@ MAP_OPTION_KEYS: Final = {
     "minimap": "minimap",
     "search": "search",
     "layer_control_collapsed": "layer_control_collapsed",
+    "life_circles": "life_circles",
     "tianditu_key": "tianditu_key",
     "embed_key": "embed_key",
     "data_sources": "data_sources",
@@ -170,9 +190,13 @@ def map_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
             known = ", ".join(sorted({*MAP_OPTION_KEYS, "offline"}))
             problems.append(f"[map] has an unknown key {key!r}; known keys: {known}")
             continue
-        if target in {"minimap", "search", "layer_control_collapsed", "embed_key"} and not (
-            isinstance(value, bool)
-        ):
+        if target in {
+            "minimap",
+            "search",
+            "layer_control_collapsed",
+            "embed_key",
+            "life_circles",
+        } and not (isinstance(value, bool)):
             problems.append(f"[map] {key} must be true or false, got {value!r}")
             continue
         if target == "top_n" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -285,6 +309,14 @@ def _add_controls(
     LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(m)
 
 
+def _study_walk_network(study: Any) -> StreetNetwork | None:
+    """The study's street network for walking, when its ``[network]`` has a source."""
+    if study is None or getattr(study, "network", {}).get("source") is None:
+        return None
+    metric = study_metric(study, metric="network", mode="walk", unit="m")
+    return getattr(metric, "network", None)
+
+
 def _fit_view(m: folium.Map, geoms: np.ndarray) -> None:
     """Zoom to the sites, with a 5 % margin."""
     if len(geoms):
@@ -307,6 +339,7 @@ def make_map(
     area: gpd.GeoDataFrame | None = None,
     portfolio: Any = None,
     metro_lines: gpd.GeoDataFrame | None = None,
+    walk_network: StreetNetwork | None = None,
     basemap: str | Sequence[str] | None = None,
     top_n: int | None = None,
     title: str | None = None,
@@ -316,6 +349,7 @@ def make_map(
     minimap: bool | None = None,
     search: bool | None = None,
     layer_control_collapsed: bool | None = None,
+    life_circles: bool | None = None,
     tianditu_key: str | None = None,
     embed_key: bool | None = None,
     data_sources: Sequence[str] | None = None,
@@ -343,6 +377,10 @@ def make_map(
     metro_lines : geopandas.GeoDataFrame, optional
         Metro lines to draw (``line``, ``color``, line geometry); default the
         study's ``[transit]`` lines (their tracks, else their stations in order).
+    walk_network : geoplan.streets.network.StreetNetwork, optional
+        The walk network that station areas and life circles follow (default:
+        the study's ``[network]``, loaded for walking, when it has a source;
+        else they are straight-line circles).
     basemap : str or sequence of str, optional
         ``"carto-light"`` (default), ``"osm"``, ``"tianditu"``, ``"gaode"`` or
         ``"none"``; a list offers several, the first shown.  With ``"gaode"``
@@ -360,6 +398,10 @@ def make_map(
         Score colour ramp from low to high.
     minimap, search, layer_control_collapsed : bool, optional
         Show the minimap (default on), the site search (on); collapse the layer list (off).
+    life_circles : bool, optional
+        Draw life-circle gaps and the top sites' life circles (default on, when
+        the study checks life circles: a ``life_circle`` criterion or
+        ``[indicators] facilities_layer``).
     tianditu_key : str, optional
         Tianditu key (default: ``[map] tianditu_key`` or ``TIANDITU_KEY``).
     embed_key : bool, optional
@@ -388,6 +430,7 @@ def make_map(
         minimap=minimap,
         search=search,
         layer_control_collapsed=layer_control_collapsed,
+        life_circles=life_circles,
         tianditu_key=tianditu_key,
         embed_key=embed_key,
         data_sources=data_sources,
@@ -409,6 +452,7 @@ def make_map(
     sites.add_to(m)
     if top > 0 and n_eligible:
         TopLabels(sites, top, name=f"前 {top} 名标注 Top {top} labels").add_to(m)
+    network = walk_network if walk_network is not None else _study_walk_network(study)
     _add_context_layers(
         m,
         study,
@@ -422,9 +466,21 @@ def make_map(
         },
         isochrones=isochrones,
         shift=settings.gcj02,
-        rings=settings.rings_m,
+        rings=settings.rings_m if network is None else [],
         line_colors=settings.line_colors,
     )
+    stations_layer = _context_layers(study, {"stations": stations}).get("stations")
+    if network is not None and settings.rings_m and stations_layer is not None:
+        add_station_walk_areas(
+            m,
+            stations_layer,
+            name_column=_study_name_column(study, "stations"),
+            network=network,
+            rings_m=settings.rings_m,
+            shift=settings.gcj02,
+        )
+    if settings.life_circles:
+        add_life_circles(m, frame, study, network=network, top_n=top, shift=settings.gcj02)
     if portfolio is not None:
         from geoplan.maps._portfolio import add_portfolio
 

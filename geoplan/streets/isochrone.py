@@ -1,8 +1,9 @@
-"""Isochrones: the area reachable along streets within given minutes.
+"""Isochrones: the area reachable along streets within given minutes (or metres).
 
 Method: each point is snapped to its nearest street segment (as sites are,
-its off-network leg counting at walking speed) and one bounded Dijkstra
-search runs from it over the network's travel minutes.  For every time band
+its off-network leg counting at walking speed, or at its length when
+measuring metres) and one bounded Dijkstra search runs from it over the
+network's travel minutes (or segment lengths).  For every band
 the reachable *street pieces* are collected exactly -- whole segments whose
 far end is reached in time, and the partial pieces a traveller gets along
 before the time runs out, from either end and from the point's own segment
@@ -31,7 +32,7 @@ from geoplan.streets.snapping import can_travel, snap_points
 if TYPE_CHECKING:
     from geoplan.streets.network import StreetNetwork
 
-__all__ = ["isochrones", "reachable_pieces", "travel_minutes_from"]
+__all__ = ["isochrones", "reachable_pieces", "travel_cost_from", "travel_minutes_from"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -49,14 +50,15 @@ def _points_xy(network: StreetNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame)
     return xy
 
 
-def travel_minutes_from(
+def travel_cost_from(
     network: StreetNetwork,
     xy: FloatArray,
     *,
-    limit_minutes: float = np.inf,
+    unit: str = "min",
+    limit: float = np.inf,
     access_speed_kmh: float | None = None,
 ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
-    """Travel minutes from points to every node, along the streets.
+    """Travel minutes (or metres) from points to every node, along the streets.
 
     Parameters
     ----------
@@ -64,25 +66,30 @@ def travel_minutes_from(
         The street network.
     xy
         ``(k, 2)`` point coordinates in ``network.crs``.
-    limit_minutes
-        Stop searching beyond this many minutes (nodes farther are ``inf``).
+    unit
+        ``"min"`` (travel minutes; the off-network leg at ``access_speed_kmh``)
+        or ``"m"`` (metres along the streets; the off-network leg at its length).
+    limit
+        Stop searching beyond this cost (nodes farther are ``inf``).
     access_speed_kmh
-        Speed of the off-network leg; default the network's walking speed.
+        Speed of the off-network leg in minutes; default the network's walking speed.
 
     Returns
     -------
     tuple of numpy.ndarray
-        ``minutes`` ``(k, n_nodes)`` from each point (including its
-        off-network leg), and each point's segment, fraction along it and
-        off-network minutes.
+        ``cost`` ``(k, n_nodes)`` from each point (including its off-network
+        leg), and each point's segment, fraction along it and off-network cost.
     """
+    if unit not in ("m", "min"):
+        raise NetworkError(f"unit must be 'm' or 'min', got {unit!r}.")
     speed = network.access_speed_kmh if access_speed_kmh is None else access_speed_kmh
     snapped = snap_points(network, xy)
-    access = snapped.snap_m / (speed * 1000.0 / 60.0)
+    access = snapped.snap_m if unit == "m" else snapped.snap_m / (speed * 1000.0 / 60.0)
     k, n = len(xy), network.n_nodes
     e = np.maximum(snapped.edge, 0)
     ok = np.isfinite(access)
-    w, w_back = network.edge_minutes_forward[e], network.edge_minutes_backward[e]
+    w = network.edge_weight(unit)[e]
+    w_back = network.edge_weight(unit, backward=True)[e]
     fwd = can_travel(network, e, snapped.fraction, 1.0) & ok
     bwd = can_travel(network, e, snapped.fraction, 0.0) & ok
     rows = np.concatenate([np.nonzero(fwd)[0], np.nonzero(bwd)[0]])
@@ -91,7 +98,7 @@ def travel_minutes_from(
         [((1.0 - snapped.fraction) * w + access)[fwd], (snapped.fraction * w_back + access)[bwd]]
     )
     order = np.argsort(rows, kind="stable")
-    base = network.graph("min")
+    base = network.graph(unit)
     indptr = np.concatenate(
         [base.indptr, base.indptr[-1] + np.cumsum(np.bincount(rows, minlength=k))]
     )
@@ -103,8 +110,21 @@ def travel_minutes_from(
         ),
         shape=(n + k, n + k),
     )
-    minutes = csgraph.dijkstra(graph, directed=True, indices=n + np.arange(k), limit=limit_minutes)
-    return np.asarray(minutes[:, :n]).reshape(k, n), snapped.edge, snapped.fraction, access
+    found = csgraph.dijkstra(graph, directed=True, indices=n + np.arange(k), limit=limit)
+    return np.asarray(found[:, :n]).reshape(k, n), snapped.edge, snapped.fraction, access
+
+
+def travel_minutes_from(
+    network: StreetNetwork,
+    xy: FloatArray,
+    *,
+    limit_minutes: float = np.inf,
+    access_speed_kmh: float | None = None,
+) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
+    """Travel minutes from points to every node: :func:`travel_cost_from` in minutes."""
+    return travel_cost_from(
+        network, xy, unit="min", limit=limit_minutes, access_speed_kmh=access_speed_kmh
+    )
 
 
 def reachable_pieces(
@@ -115,20 +135,23 @@ def reachable_pieces(
     edge: int = -1,
     fraction: float = 0.0,
     access_minutes: float = np.inf,
+    unit: str = "min",
 ) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Street pieces reachable within ``budget`` minutes.
+    """Street pieces reachable within ``budget`` minutes (or metres).
 
     Parameters
     ----------
     network
         The street network.
     node_minutes
-        Minutes from the start to every node (:func:`travel_minutes_from`).
+        Cost from the start to every node (:func:`travel_cost_from` in ``unit``).
     budget
-        Minutes available.
+        Minutes (or metres) available.
     edge, fraction, access_minutes
-        The start's own segment, position on it and off-network minutes,
+        The start's own segment, position on it and off-network cost,
         so the pieces along its own segment are included.
+    unit
+        ``"min"`` or ``"m"``: the unit of ``node_minutes`` and ``budget``.
 
     Returns
     -------
@@ -137,7 +160,7 @@ def reachable_pieces(
         the same segment may overlap).
     """
     net = network
-    w, w_back = net.edge_minutes_forward, net.edge_minutes_backward
+    w, w_back = net.edge_weight(unit), net.edge_weight(unit, backward=True)
     du, dv = node_minutes[net.edge_u], node_minutes[net.edge_v]
     with np.errstate(invalid="ignore", divide="ignore"):
         from_u = np.where(net.edge_forward & (du <= budget), (budget - du) / w, -1.0)
@@ -173,10 +196,11 @@ def isochrones(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     *,
     minutes: Sequence[float] = (5, 10, 15),
+    distances_m: Sequence[float] | None = None,
     buffer_m: float = 50.0,
     access_speed_kmh: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Polygons of the area reachable from each point within each time band.
+    """Polygons of the area reachable from each point within each time (or distance) band.
 
     Parameters
     ----------
@@ -187,6 +211,10 @@ def isochrones(
         Start points (a CRS should be set; none means ``network.crs``).
     minutes
         Time bands.
+    distances_m
+        Distance bands in metres along the streets instead of ``minutes``
+        (GB 50180 life circles: 300, 500 and 1,000 m; station areas: 500 and
+        800 m); the off-network leg counts at its length.
     buffer_m
         Width added on each side of reachable streets (frontage).
     access_speed_kmh
@@ -196,20 +224,23 @@ def isochrones(
     -------
     geopandas.GeoDataFrame
         One row per point and band, in EPSG:4326: ``point`` (the point's
-        index label), ``minutes``, ``area_km2`` and ``geometry`` (empty when
-        the point is more than the band from any street).
+        index label), ``minutes`` (or ``distance_m``), ``area_km2`` and
+        ``geometry`` (empty when the point is more than the band from any street).
     """
-    bands = sorted(float(m) for m in minutes)
-    if not bands or bands[0] <= 0:
+    unit, column, given = (
+        ("min", "minutes", minutes) if distances_m is None else ("m", "distance_m", distances_m)
+    )
+    bands = sorted(float(m) for m in given)
+    if not bands or not bands[0] > 0 or not np.isfinite(bands[-1]):
+        example = "minutes=(5, 10, 15)" if unit == "min" else "distances_m=(300, 500, 1000)"
         raise NetworkError(
-            f"Isochrone minutes must be positive numbers, got {list(minutes)!r}: "
-            "e.g. minutes=(5, 10, 15)."
+            f"Isochrone {column} must be positive numbers, got {list(given)!r}: e.g. {example}."
         )
     if not buffer_m > 0:
         raise NetworkError(f"buffer_m must be positive metres, got {buffer_m!r}.")
     xy = _points_xy(network, points)
-    node_minutes, edge, fraction, access = travel_minutes_from(
-        network, xy, limit_minutes=bands[-1], access_speed_kmh=access_speed_kmh
+    node_cost, edge, fraction, access = travel_cost_from(
+        network, xy, unit=unit, limit=bands[-1], access_speed_kmh=access_speed_kmh
     )
     labels: list[object] = []
     band_col: list[float] = []
@@ -219,30 +250,32 @@ def isochrones(
         for band in bands:
             piece_edge, start, end = reachable_pieces(
                 network,
-                node_minutes[i],
+                node_cost[i],
                 band,
                 edge=int(edge[i]),
                 fraction=float(fraction[i]),
                 access_minutes=float(access[i]),
+                unit=unit,
             )
             geoms.append(_piece_polygon(network, piece_edge, start, end, buffer_m))
             labels.append(label)
             band_col.append(band)
         unreachable += int(geoms[-1].is_empty)
     if unreachable:
+        widest = f"{bands[-1]:g} {'minutes' if unit == 'min' else 'm'}"
         warnings.warn(
             f"{unreachable:,} of {len(points):,} isochrone points reach no street within "
-            f"{bands[-1]:g} minutes (they are too far from the {network.mode} network): "
+            f"{widest} (they are too far from the {network.mode} network): "
             "their polygons are empty. Check the points' CRS and the network's extent.",
             GeoplanWarning,
             stacklevel=2,
         )
     out = gpd.GeoDataFrame(
-        {"point": labels, "minutes": band_col},
+        {"point": labels, column: band_col},
         geometry=gpd.GeoSeries(geoms, crs=network.crs),
     )
     out["area_km2"] = out.geometry.area / 1e6
-    return out.to_crs(4326)[["point", "minutes", "area_km2", "geometry"]]
+    return out.to_crs(4326)[["point", column, "area_km2", "geometry"]]
 
 
 def _piece_polygon(
