@@ -118,6 +118,34 @@ def _add_feature_layer(
     return geoms
 
 
+def _add_overlay(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    *,
+    what: str,
+    shift: bool,
+    style: Style,
+    tooltip: Tooltip,
+    pane: str,
+    label: Label,
+    interactive: bool = True,
+) -> np.ndarray:
+    """A layer of unnamed shapes that explain themselves by tooltip (no popup table)."""
+    return _add_feature_layer(
+        m,
+        frame,
+        what=what,
+        shift=shift,
+        name_column=None,
+        style=style,
+        tooltip=tooltip,
+        pane=pane,
+        label=label,
+        popup_columns=[],
+        interactive=interactive,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Metro stations and their rings
 # --------------------------------------------------------------------------------------
@@ -241,19 +269,17 @@ def _add_metro_lines(
     def key(line: str) -> str:
         return _swatch(colors.get(line, _OTHER_LINE_COLOR)) + _esc(_line_label(line))
 
-    _add_feature_layer(
+    _add_overlay(
         m,
         lines,
         what="metro lines",
         shift=shift,
-        name_column=None,
         style=lambda row: {"color": color(row), "weight": 4, "opacity": 0.85},
         tooltip=lambda row, name: key(str(row.get("line"))),
         pane="gpAreas",
         label=lambda n, shown: (
             "地铁线路 Metro lines " + " ".join(key(str(line)) for line in shown["line"])
         ),
-        popup_columns=[],
     )
 
 
@@ -440,17 +466,15 @@ def _add_isochrones(m: folium.Map, isochrones: gpd.GeoDataFrame, *, shift: bool)
 
 
 def _add_area(m: folium.Map, area: gpd.GeoDataFrame, *, shift: bool) -> None:
-    _add_feature_layer(
+    _add_overlay(
         m,
         area,
         what="area",
         shift=shift,
-        name_column=None,
         style=lambda row: {"color": "#455a64", "weight": 2, "dashArray": "8 6", "fill": False},
         tooltip=lambda row, name: "",
         pane="gpAreas",
         label=lambda n, _: "研究范围 Study area",
-        popup_columns=[],
         interactive=False,
     )
 

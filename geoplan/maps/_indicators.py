@@ -31,7 +31,7 @@ import shapely
 
 from geoplan.indicators.life_circles import LEVELS, gb50180_levels, life_circles
 from geoplan.io import coords
-from geoplan.maps._context import _add_feature_layer
+from geoplan.maps._context import _add_overlay
 from geoplan.maps._data import _esc, _feature_name, _swatch
 from geoplan.measure.distance import DistanceMetric, StraightLine
 from geoplan.streets.isochrone import isochrones
@@ -159,12 +159,11 @@ def add_life_circles(
                 lines += [_esc(t) for t in str(texts.at[label, column]).split("; ") if t]
             return "<br>".join(lines)
 
-        _add_feature_layer(
+        _add_overlay(
             m,
             gpd.GeoDataFrame({"_gp_site": gaps.index}, geometry=gaps.geometry.values),
             what="life-circle gaps",
             shift=shift,
-            name_column=None,
             style=lambda row: {
                 "radius": 10,
                 "color": _GAP_COLOR,
@@ -176,7 +175,6 @@ def add_life_circles(
             label=lambda n, _: (
                 f"{_swatch(_GAP_COLOR)}生活圈缺口 Life-circle gaps ({n}, {_esc(along)})"
             ),
-            popup_columns=[],
         )
 
     ranked = frame[frame["eligible"] & frame["rank"].notna()].sort_values("rank")
@@ -207,12 +205,11 @@ def add_life_circles(
             for level, (color, zh, _) in _LEVEL_STYLE.items()
             for d in [reach[level]]
         )
-        _add_feature_layer(
+        _add_overlay(
             m,
             gpd.GeoDataFrame(areas[["point", "distance_m"]], geometry=areas.geometry.values),
             what="life circles",
             shift=shift,
-            name_column=None,
             style=style,
             tooltip=tooltip,
             pane="gpAreas",
@@ -220,7 +217,6 @@ def add_life_circles(
                 f"前 {len(best)} 名生活圈 Life circles of the top {len(best)} "
                 f"({_esc(along)}) {keys}"
             ),
-            popup_columns=[],
         )
     return True
 
@@ -246,12 +242,11 @@ def add_station_walk_areas(
     inner = min(rings_m)
     text = "/".join(f"{r:g}" for r in sorted(rings_m))
 
-    _add_feature_layer(
+    _add_overlay(
         m,
         gpd.GeoDataFrame(areas[["point", "distance_m"]], geometry=areas.geometry.values),
         what="station walking areas",
         shift=shift,
-        name_column=None,
         style=lambda row: {
             "color": "#37474f",
             "weight": 1.2 if row["distance_m"] == inner else 1,
@@ -265,6 +260,5 @@ def add_station_walk_areas(
         ),
         pane="gpRings",
         label=lambda n, _: f"站点步行 {text} m 范围 Station walking areas {text} m",
-        popup_columns=[],
         interactive=False,
     )
