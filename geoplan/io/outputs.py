@@ -59,6 +59,7 @@ OUTPUT_FORMATS: Final = {
     ".json": "GeoJSON",
     ".csv": "CSV",
     ".parquet": "GeoParquet",
+    ".xlsx": "Excel",
 }
 #: Below this much free space after a failed write, the disk is reported full.
 _FULL_BYTES: Final = 1 << 20
@@ -431,14 +432,22 @@ def write_text(text: str, path: str | Path, *, force: bool = False) -> Path:
 
 
 def _table_for_csv(layer: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Points become lon/lat columns; other geometries a WKT column."""
+    """Points become lon/lat columns; other geometries a WKT column.
+
+    A table written for people in another language (:func:`geoplan.io.tables.for_people`)
+    names them in that language too.
+    """
+    from geoplan.io.tables import headers
+
     table = pd.DataFrame(layer.drop(columns=layer.geometry.name))
     geoms = layer.geometry
+    names = headers(["lon", "lat", "wkt"], str(layer.attrs.get("table_lang") or "en"))
     if len(geoms) and bool((geoms.geom_type == "Point").all()):
-        table["lon"] = geoms.x.round(7)
-        table["lat"] = geoms.y.round(7)
+        table[names["lon"]] = geoms.x.round(7)
+        table[names["lat"]] = geoms.y.round(7)
     else:
-        table["wkt"] = shapely.to_wkt(geoms.values, rounding_precision=7)
+        table[names["wkt"]] = shapely.to_wkt(geoms.values, rounding_precision=7)
+    table.attrs = dict(layer.attrs)
     return table
 
 
@@ -459,6 +468,10 @@ def _write_layer_to(layer: gpd.GeoDataFrame, temp: Path, suffix: str, layer_name
         layer.to_file(temp, driver="GeoJSON")
     elif suffix == ".parquet":
         layer.to_parquet(temp)
+    elif suffix == ".xlsx":
+        from geoplan.io.tables import write_workbook
+
+        write_workbook(layer, temp)
     else:
         _table_for_csv(layer).to_csv(temp, index=False, encoding="utf-8-sig")
 
@@ -474,7 +487,9 @@ def write_layer(
         What to write.
     path : str or pathlib.Path
         ``.gpkg``, ``.geojson``/``.json``, ``.csv`` (points as lon/lat columns,
-        other shapes as WKT) or ``.parquet`` (GeoParquet).
+        other shapes as WKT), ``.parquet`` (GeoParquet) or ``.xlsx`` (Excel: the
+        sites, the criteria and weights, and the excluded sites on three sheets;
+        see :func:`geoplan.io.tables.write_workbook`).
     force : bool
         Allow replacing an existing file.
     layer_name : str, optional

@@ -25,12 +25,14 @@ from folium.template import Template
 
 from geoplan.maps import basemaps as _basemaps
 from geoplan.maps._data import INELIGIBLE_COLOR, _esc
+from geoplan.maps._i18n import tr
 from geoplan.maps._page import PageDataMixin
 from geoplan.maps.offline import _read_asset
 
 __all__ = [
     "FeatureLayer",
     "LayerControl",
+    "LayerLegend",
     "MapInfo",
     "MiniMap",
     "RingsLayer",
@@ -252,15 +254,48 @@ class ScoreLegend(PageDataMixin, MacroElement):
         if top_n > 0:
             parts.append(
                 '<div class="gp-key"><span class="gp-rank-key">1</span>'
-                f"前 {int(top_n)} 名（排名） Top {int(top_n)} (rank)</div>"
+                f"{_esc(tr('m_top_rank', n=int(top_n)))}</div>"
             )
         if n_ineligible:
             parts.append(
                 f'<div class="gp-key"><span class="gp-dot" style="background:{INELIGIBLE_COLOR}">'
-                f"</span>不符合条件 Ineligible ({int(n_ineligible)})</div>"
+                f"</span>{_esc(tr('m_ineligible'))} ({int(n_ineligible)})</div>"
             )
         self.html = "".join(parts)
         self.page_data = self.html
+
+
+class LayerLegend(PageDataMixin, MacroElement):
+    """A legend (HTML built by geoplan, every value escaped) shown while its layer is on."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomright"});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "gp-panel gp-legend gp-layer-legend");
+            div.innerHTML = {{ this.data_ref }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        (function (map, layer, legend) {
+            function sync() {
+                var box = legend.getContainer();
+                if (box) { box.style.display = map.hasLayer(layer) ? "" : "none"; }
+            }
+            map.on("layeradd layerremove", function (e) { if (e.layer === layer) { sync(); } });
+            sync();
+        })({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str, layer: Layer) -> None:
+        super().__init__()
+        self._name = "LayerLegend"
+        self.layer = layer
+        self.page_data = html
 
 
 class MapInfo(PageDataMixin, MacroElement):
@@ -434,11 +469,11 @@ class SiteSearch(folium.plugins.Search):
             search_label="n",
             search_zoom=zoom,
             position="topleft",
-            placeholder="搜索地块 Search sites",
+            placeholder=tr("m_search"),
             collapsed=True,
         )
-        self.text_err = "未找到 Not found"
-        self.text_cancel = "取消 Cancel"
+        self.text_err = tr("m_not_found")
+        self.text_cancel = tr("m_cancel")
 
 
 class MiniMap(JSCSSMixin, MacroElement):
@@ -486,8 +521,8 @@ class MiniMap(JSCSSMixin, MacroElement):
             "toggleDisplay": True,
             "zoomLevelOffset": -5,
             "strings": {
-                "hideText": "隐藏鹰眼图 Hide minimap",
-                "showText": "显示鹰眼图 Show minimap",
+                "hideText": tr("m_minimap_hide"),
+                "showText": tr("m_minimap_show"),
             },
         }
 
@@ -511,7 +546,13 @@ class LayerControl(PageDataMixin, folium.LayerControl):
             layers.forEach(function (layer, i) {
                 (overlay[i] ? overlays : base)[names[i]] = layer;
             });
-            return L.control.layers(base, overlays, {{ this.options|tojson }})
+            var options = {{ this.options|tojson }};
+            if (options.collapsed === null || options.collapsed === undefined) {
+                // "auto": folded into an icon on a phone-sized screen
+                var size = {{ this._parent.get_name() }}.getSize();
+                options.collapsed = size.x < 800 || size.y < 600;
+            }
+            return L.control.layers(base, overlays, options)
                 .addTo({{ this._parent.get_name() }});
         })({{ this.data_ref }});
         {% endmacro %}

@@ -73,7 +73,8 @@ import shapely
 from branca.element import Element
 from folium.map import Layer
 
-from geoplan._errors import OfflineAssetError, StudyError
+from geoplan._errors import GeoplanError, OfflineAssetError, StudyError
+from geoplan.io.lang import check_lang
 from geoplan.io.outputs import write_text
 from geoplan.maps import basemaps as _basemaps
 from geoplan.maps._context import DEFAULT_LINE_COLORS, _add_context_layers
@@ -89,9 +90,10 @@ from geoplan.maps._elements import (
     _Panes,
     _Style,
 )
+from geoplan.maps._i18n import current, speaking, tr
 from geoplan.maps._options import DEFAULT_RINGS_M, _options_of, _Settings, _settings
 from geoplan.maps._page import GeoplanFigure
-from geoplan.maps._sites import _sites_layer
+from geoplan.maps._sites import _localise, _sites_layer
 from geoplan.maps.offline import make_offline
 
 # Re-exported, so that ``geoplan.maps.build.FeatureLayer`` and the like keep working.
@@ -147,6 +149,12 @@ MAP_OPTION_KEYS: Final = {
     "embed_key": "embed_key",
     "data_sources": "data_sources",
     "data_date": "data_date",
+    "lang": "lang",
+    "context": "context",
+    "context_kb": "context_kb",
+    "max_mb": "max_mb",
+    "life_circles": "life_circles",
+    "station_walks": "station_walks",
 }
 
 
@@ -170,9 +178,28 @@ def map_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
             known = ", ".join(sorted({*MAP_OPTION_KEYS, "offline"}))
             problems.append(f"[map] has an unknown key {key!r}; known keys: {known}")
             continue
-        if target in {"minimap", "search", "layer_control_collapsed", "embed_key"} and not (
-            isinstance(value, bool)
+        if target == "lang":
+            try:
+                check_lang(value, where="[map] lang")
+            except GeoplanError as exc:
+                problems.append(str(exc))
+                continue
+        if target == "layer_control_collapsed" and value == "auto":
+            kwargs[target] = None
+            continue
+        if target in {"context_kb", "max_mb"} and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
         ):
+            problems.append(f"[map] {key} must be a positive number, got {value!r}")
+            continue
+        if target in {
+            "minimap",
+            "search",
+            "layer_control_collapsed",
+            "embed_key",
+            "life_circles",
+            "station_walks",
+        } and not (isinstance(value, bool)):
             problems.append(f"[map] {key} must be true or false, got {value!r}")
             continue
         if target == "top_n" and (isinstance(value, bool) or not isinstance(value, int)):
@@ -255,7 +282,7 @@ def _colormap(colors: Sequence[str] | bcm.LinearColormap | None) -> bcm.LinearCo
         cmap = colors.scale(0, 1)
     else:
         cmap = bcm.LinearColormap(list(colors or DEFAULT_SCORE_COLORS), vmin=0.0, vmax=1.0)
-    cmap.caption = "综合得分 Overall score (0–1)"
+    cmap.caption = tr("m_score_caption")
     return cmap
 
 
@@ -268,7 +295,7 @@ def _add_controls(
 ) -> None:
     """Full screen, site search, measuring tool, minimap and the layer control."""
     folium.plugins.Fullscreen(
-        position="topleft", title="全屏 Full screen", title_cancel="退出全屏 Exit full screen"
+        position="topleft", title=tr("m_fullscreen"), title_cancel=tr("m_fullscreen_exit")
     ).add_to(m)
     if settings.search and sites.data["features"]:
         SiteSearch(sites).add_to(m)
@@ -278,11 +305,14 @@ def _add_controls(
         secondary_length_unit="kilometers",
         primary_area_unit="sqmeters",
         secondary_area_unit="hectares",
-        localization="cn",
+        localization="en" if current() == "en" else "cn",
     ).add_to(m)
     if settings.minimap and settings.basemaps[0].tiles:
         MiniMap(settings.basemaps[0], keyed=keyed).add_to(m)
-    LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(m)
+    LayerControl(
+        position="topright",
+        collapsed=settings.layer_control_collapsed,  # type: ignore[arg-type]  # None: auto
+    ).add_to(m)
 
 
 def _fit_view(m: folium.Map, geoms: np.ndarray) -> None:
@@ -320,6 +350,8 @@ def make_map(
     embed_key: bool | None = None,
     data_sources: Sequence[str] | None = None,
     data_date: str | None = None,
+    lang: str | None = None,
+    context: bool | str | gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw ranked sites and their context on an interactive map.
 
@@ -368,6 +400,14 @@ def make_map(
         Data sources listed in the methodology note (default: the study's layer files).
     data_date : str, optional
         Date of the data, shown in the methodology note.
+    lang : {"zh+en", "zh", "en"}, optional
+        Language of every label, popup, legend and reason (default: ``[map] lang``,
+        else Chinese and English).
+    context : bool, str or geopandas.GeoDataFrame, optional
+        The offline context basemap (roads, rail, water, green space, districts)
+        drawn under the analysis layers: a layer with a ``kind`` column, a path to
+        an OpenStreetMap file, ``True`` (default: the study's ``context`` layer,
+        else its ``[network]`` OSM file) or ``False`` for none.
 
     Returns
     -------
@@ -375,24 +415,55 @@ def make_map(
         Save it with :func:`save_map`; in a notebook it displays itself.
     """
     options = _options_of(study)
+    with speaking(lang if lang is not None else options.get("lang")):
+        return _make_map(
+            ranked,
+            study,
+            options,
+            layers={
+                "parks": parks,
+                "stations": stations,
+                "exclusions": exclusions,
+                "facilities": facilities,
+                "area": area,
+                "metro_lines": metro_lines,
+            },
+            isochrones=isochrones,
+            portfolio=portfolio,
+            context=context,
+            settings=_settings(
+                study,
+                options,
+                basemap=basemap,
+                top_n=top_n,
+                title=title,
+                rings_m=rings_m,
+                line_colors=line_colors,
+                colors=colors,
+                minimap=minimap,
+                search=search,
+                layer_control_collapsed=layer_control_collapsed,
+                tianditu_key=tianditu_key,
+                embed_key=embed_key,
+                data_sources=data_sources,
+                data_date=data_date,
+            ),
+        )
+
+
+def _make_map(
+    ranked: gpd.GeoDataFrame,
+    study: Any,
+    options: Mapping[str, Any],
+    *,
+    layers: Mapping[str, gpd.GeoDataFrame | None],
+    isochrones: gpd.GeoDataFrame | None,
+    portfolio: Any,
+    context: bool | str | gpd.GeoDataFrame | None,
+    settings: _Settings,
+) -> folium.Map:
+    """:func:`make_map`'s work, in the language it set."""
     frame = _prepare_ranked(ranked)
-    settings = _settings(
-        study,
-        options,
-        basemap=basemap,
-        top_n=top_n,
-        title=title,
-        rings_m=rings_m,
-        line_colors=line_colors,
-        colors=colors,
-        minimap=minimap,
-        search=search,
-        layer_control_collapsed=layer_control_collapsed,
-        tianditu_key=tianditu_key,
-        embed_key=embed_key,
-        data_sources=data_sources,
-        data_date=data_date,
-    )
     title, subtitle = _titles(settings.title, study, frame)
     n_eligible = int(frame["eligible"].sum())
     top = settings.top_n
@@ -401,6 +472,7 @@ def make_map(
     keyed = _add_basemaps(m, settings, options)
 
     criteria = _criteria(frame, study)
+    frame = _localise(frame, criteria)
     method = _method_of(frame, study)
     cmap = _colormap(settings.colors)
     sites, geoms = _sites_layer(
@@ -408,18 +480,11 @@ def make_map(
     )
     sites.add_to(m)
     if top > 0 and n_eligible:
-        TopLabels(sites, top, name=f"前 {top} 名标注 Top {top} labels").add_to(m)
+        TopLabels(sites, top, name=tr("m_top_labels", n=top)).add_to(m)
     _add_context_layers(
         m,
         study,
-        {
-            "parks": parks,
-            "stations": stations,
-            "exclusions": exclusions,
-            "facilities": facilities,
-            "area": area,
-            "metro_lines": metro_lines,
-        },
+        layers,
         isochrones=isochrones,
         shift=settings.gcj02,
         rings=settings.rings_m,
