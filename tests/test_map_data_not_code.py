@@ -144,6 +144,10 @@ def hostile_study(folder: Path, p: dict[str, str]) -> Path:
     exclusions["kind"] = p["jinja_raw"]
     exclusions.to_file(folder / "exclusions.geojson", driver="GeoJSON")
     gpd.read_file(SAMPLE / "area.geojson").to_file(folder / "area.geojson", driver="GeoJSON")
+    context = gpd.read_file(SAMPLE / "context.geojson")  # the context basemap's labels
+    context.loc[context["kind"] == "district", "name_zh"] = p["jinja_stmt"]
+    context.loc[context["kind"] == "canal", "name_zh"] = p["html"]
+    context.to_file(folder / "context.geojson", driver="GeoJSON")
 
     text = (SAMPLE / "study.toml").read_text(encoding="utf-8")
     text = re.sub(
@@ -340,6 +344,10 @@ def test_hostile_text_shows_literally_in_the_browser(tmp_path: Path, sentinel: P
             assert p["jinja_expr"] in popup_text and p["jinja_stmt"] in popup_text
             method = page.inner_text(".gp-method")
             assert p["jinja_rce2"] in method and p["jinja_comment"] in method
+            labels = page.evaluate(
+                "Array.from(document.querySelectorAll('.gp-ctx-label')).map(e => e.textContent)"
+            )
+            assert p["jinja_stmt"] in labels and p["html"] in labels  # text, never markup
             assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
             assert dialogs == []
         finally:

@@ -86,6 +86,7 @@ def _add_feature_layer(
     label: Label,
     popup_columns: Sequence[str] | None = None,
     interactive: bool = True,
+    show: bool = True,
 ) -> np.ndarray:
     """Draw a layer's display copy as a :class:`FeatureLayer`; return its geometries.
 
@@ -115,7 +116,7 @@ def _add_feature_layer(
             }
         )
     name = label(len(features), shown)
-    FeatureLayer(features, name=name, pane=pane, interactive=interactive).add_to(m)
+    FeatureLayer(features, name=name, pane=pane, interactive=interactive, show=show).add_to(m)
     return geoms
 
 
@@ -256,13 +257,165 @@ def _add_metro_lines(
     )
 
 
-def _transit_lines(study: Any, given: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """The metro lines to draw: given, else the study's ``[transit]`` lines."""
+#: Study layers that hold metro lines (line geometries), looked up in this order.
+METRO_LINE_LAYERS: Final = ("metro_lines", "metro", "lines", "transit_lines", "rail_lines")
+
+
+def _as_metro_lines(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """A line layer as metro lines: ``line`` from ``line``/``ref``/``name``, ``color``/``colour``."""
+    lines = frame[frame.geom_type.isin(["LineString", "MultiLineString"])]
+    column = next((c for c in ("line", "ref", "name") if c in lines.columns), None)
+    if not len(lines) or column is None:
+        return None
+    out = gpd.GeoDataFrame(
+        {"line": lines[column].astype(str).to_numpy()},
+        geometry=lines.geometry.values,
+        crs=lines.crs,
+    )
+    colour = next((c for c in ("color", "colour") if c in lines.columns), None)
+    if colour is not None:
+        out["color"] = lines[colour].astype(str).to_numpy()
+    return out
+
+
+def _order_line(xy: np.ndarray, single: list[int], shared: list[int]) -> list[int]:
+    """Stations of one line in order: the file order of its own stations, each interchange
+    inserted where it lengthens the line least."""
+    order = list(single)
+    for i in shared:
+        if len(order) < 2:
+            order.append(i)
+            continue
+        points = xy[order]
+        here = xy[i]
+        ends = [np.hypot(*(here - points[0])), np.hypot(*(here - points[-1]))]
+        legs = np.hypot(*(points[1:] - points[:-1]).T)
+        inside = np.hypot(*(here - points[:-1]).T) + np.hypot(*(here - points[1:]).T) - legs
+        best = int(np.argmin(inside)) if len(inside) else 0
+        if len(inside) and inside[best] <= min(ends):
+            order.insert(best + 1, i)
+        elif ends[0] < ends[1]:
+            order.insert(0, i)
+        else:
+            order.append(i)
+    return order
+
+
+def _lines_from_stations(stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Metro lines drawn through the stations of each line (``lines`` column), in order."""
+    if "lines" not in stations.columns or not len(stations):
+        return None
+    wgs = stations.to_crs("EPSG:4326") if stations.crs is not None else stations
+    points = shapely.get_coordinates(shapely.centroid(np.asarray(wgs.geometry.values)))
+    xy = points * np.array([math.cos(math.radians(float(np.nanmean(points[:, 1])))), 1.0])
+    served = [_station_lines(v) for v in stations["lines"]]
+    names, geoms = [], []
+    for line in _lines_in(stations):
+        single = [i for i, s in enumerate(served) if s == [line]]
+        shared = [i for i, s in enumerate(served) if line in s and len(s) > 1]
+        order = _order_line(xy, single, shared)
+        if len(order) >= 2:
+            names.append(line)
+            geoms.append(shapely.LineString(points[order]))
+    if not names:
+        return None
+    return gpd.GeoDataFrame({"line": names}, geometry=geoms, crs="EPSG:4326")
+
+
+def _transit_lines(
+    study: Any, given: gpd.GeoDataFrame | None, stations: gpd.GeoDataFrame | None = None
+) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """The metro lines to draw and the study layer they come from.
+
+    Given; else the study's ``[transit]`` lines; else a line layer of the study
+    (:data:`METRO_LINE_LAYERS`); else the stations of each line in order.
+    """
     if given is not None:
-        return given if len(given) and "line" in given.columns else None
+        return (given if len(given) and "line" in given.columns else None), None
     service = getattr(study, "transit_service", None) if study is not None else None
     lines = getattr(service, "lines", None)
-    return lines if isinstance(lines, gpd.GeoDataFrame) and len(lines) else None
+    if isinstance(lines, gpd.GeoDataFrame) and len(lines):
+        return lines, None
+    layers = getattr(study, "layers", None) if study is not None else None
+    if isinstance(layers, Mapping):
+        for name in METRO_LINE_LAYERS:
+            frame = layers.get(name)
+            if isinstance(frame, gpd.GeoDataFrame):
+                found = _as_metro_lines(frame)
+                if found is not None:
+                    return found, name
+    if stations is not None:
+        return _lines_from_stations(stations), None
+    return None, None
+
+
+#: Study layers the map draws in their own way (others are drawn plainly, switched off).
+_DRAWN_LAYERS: Final = frozenset(
+    {
+        "candidates",
+        "parks",
+        "industrial_parks",
+        "stations",
+        "metro_stations",
+        "exclusions",
+        "exclusion_zones",
+        "facilities",
+        "area",
+        "study_area",
+        "context",
+    }
+)
+#: Layers larger than this are not drawn plainly (the file would grow too much).
+_MAX_OTHER_FEATURES: Final = 5000
+
+
+def _other_label(layer: str) -> Label:
+    def label(n: int, shown: gpd.GeoDataFrame) -> str:
+        return f"{_swatch('#90a4ae')}{_esc(tr('m_other_layer'))}: {_esc(layer)} ({n})"
+
+    return label
+
+
+def _add_other_layers(
+    m: folium.Map, study: Any, used: set[str], *, shift: bool, name_columns: Mapping[str, Any]
+) -> None:
+    """The study's other layers, drawn plainly and switched off; a warning for each one not drawn."""
+    layers = getattr(study, "layers", None) if study is not None else None
+    if not isinstance(layers, Mapping):
+        return
+    for name, frame in layers.items():
+        if name in _DRAWN_LAYERS or name in used or not isinstance(frame, gpd.GeoDataFrame):
+            continue
+        if not len(frame):
+            logger.warning("the map does not draw layer %r: it has no features", name)
+            continue
+        if len(frame) > _MAX_OTHER_FEATURES:
+            logger.warning(
+                "the map does not draw layer %r: %d features are more than %d for a plain layer "
+                "(draw it with your GIS, or pass a smaller layer to make_map)",
+                name,
+                len(frame),
+                _MAX_OTHER_FEATURES,
+            )
+            continue
+        _add_feature_layer(
+            m,
+            frame,
+            what=str(name),
+            shift=shift,
+            name_column=name_columns.get(name),
+            style=lambda row: {
+                "radius": 4,
+                "color": "#455a64",
+                "weight": 1.2,
+                "fillColor": "#90a4ae",
+                "fillOpacity": 0.35,
+            },
+            tooltip=lambda row, title: f"<b>{_esc(title)}</b>",
+            pane="gpPoints",
+            label=_other_label(str(name)),
+            show=False,
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -522,7 +675,7 @@ def _add_context_layers(
 ) -> None:
     """Draw the context layers (those given, else the study's), in the layer-control order."""
     context = _context_layers(study, given)
-    metro = _transit_lines(study, given.get("metro_lines"))
+    metro, metro_layer = _transit_lines(study, given.get("metro_lines"), context.get("stations"))
     if metro is not None:  # the lines' own colours (GTFS, [transit]) unless [map] sets them
         given_colors = metro["color"] if "color" in metro.columns else [""] * len(metro)
         own = {str(k): str(v) for k, v in zip(metro["line"], given_colors, strict=True)}
@@ -561,3 +714,10 @@ def _add_context_layers(
         _add_isochrones(m, isochrones, shift=shift)
     if "area" in context:
         _add_area(m, context["area"], shift=shift)
+    _add_other_layers(
+        m,
+        study,
+        {metro_layer} if metro_layer else set(),
+        shift=shift,
+        name_columns=getattr(study, "name_columns", None) or {},
+    )

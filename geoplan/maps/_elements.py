@@ -78,6 +78,7 @@ class _Panes(MacroElement):
         {{ this._parent.get_name() }}.createPane({{ name|tojson }}).style.zIndex = {{ z }};
         {%- endfor %}
         {{ this._parent.get_name() }}.getPane("gpRings").style.pointerEvents = "none";
+        {{ this._parent.get_name() }}.getPane("gpContext").style.pointerEvents = "none";
         {% endmacro %}
         """
     )
@@ -85,7 +86,13 @@ class _Panes(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "GeoplanPanes"
-        self.panes = [("gpAreas", 405), ("gpRings", 415), ("gpPoints", 430), ("gpSites", 450)]
+        self.panes = [
+            ("gpContext", 250),
+            ("gpAreas", 405),
+            ("gpRings", 415),
+            ("gpPoints", 430),
+            ("gpSites", 450),
+        ]
 
 
 class _GeoJsonLayer(PageDataMixin, folium.GeoJson):

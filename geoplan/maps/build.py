@@ -77,6 +77,7 @@ from geoplan._errors import GeoplanError, OfflineAssetError, StudyError
 from geoplan.io.lang import check_lang
 from geoplan.io.outputs import write_text
 from geoplan.maps import basemaps as _basemaps
+from geoplan.maps._backdrop import DEFAULT_BUDGET_KB, add_backdrop, map_bbox
 from geoplan.maps._context import DEFAULT_LINE_COLORS, _add_context_layers
 from geoplan.maps._data import _criteria, _method_html, _method_of, _prepare_ranked, _titles
 from geoplan.maps._elements import (
@@ -91,7 +92,13 @@ from geoplan.maps._elements import (
     _Style,
 )
 from geoplan.maps._i18n import current, speaking, tr
-from geoplan.maps._options import DEFAULT_RINGS_M, _options_of, _Settings, _settings
+from geoplan.maps._options import (
+    DEFAULT_RINGS_M,
+    _options_of,
+    _Settings,
+    _settings,
+    _study_layer,
+)
 from geoplan.maps._page import GeoplanFigure
 from geoplan.maps._sites import _localise, _sites_layer
 from geoplan.maps.offline import make_offline
@@ -470,6 +477,18 @@ def _make_map(
 
     m = _new_map(title)
     keyed = _add_basemaps(m, settings, options)
+    area = layers.get("area")
+    if area is None:
+        area = _study_layer(study, ("area", "study_area"))
+    frame_geoms = np.asarray(frame.geometry.values, dtype=object)
+    add_backdrop(
+        m,
+        study,
+        context if context is not None else options.get("context"),
+        bbox=map_bbox(frame_geoms[~shapely.is_missing(frame_geoms)], area),
+        shift=settings.gcj02,
+        budget_kb=float(options.get("context_kb") or DEFAULT_BUDGET_KB),
+    )
 
     criteria = _criteria(frame, study)
     frame = _localise(frame, criteria)
