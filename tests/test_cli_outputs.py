@@ -415,6 +415,7 @@ def test_a_device_or_pipe_as_network_source(
         "exclusions.geojson",
         "facilities.csv",
         "area.geojson",
+        "context.geojson",
     ):
         shutil.copy(SAMPLE / name, tmp_path / name)
     (tmp_path / "study.toml").write_text(text, encoding="utf-8")

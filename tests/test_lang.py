@@ -37,7 +37,12 @@ def study() -> object:
 
 
 def test_check_lang_accepts_the_three_and_explains_the_rest() -> None:
-    assert [lang.check_lang(x) for x in ("zh", "EN", "en+zh", "中文")] == ["zh", "en", "zh+en", "zh"]
+    assert [lang.check_lang(x) for x in ("zh", "EN", "en+zh", "中文")] == [
+        "zh",
+        "en",
+        "zh+en",
+        "zh",
+    ]
     with pytest.raises(GeoplanError, match=r"'fr'.*'zh'.*'en'.*'zh\+en'"):
         lang.check_lang("fr")
 

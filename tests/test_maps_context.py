@@ -25,7 +25,9 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 
 
 def page_data(html: str) -> dict[str, Any]:
-    found = re.search(r'<script type="application/json" id="geoplan-data">(.*?)</script>', html, re.S)
+    found = re.search(
+        r'<script type="application/json" id="geoplan-data">(.*?)</script>', html, re.S
+    )
     assert found is not None
     data: dict[str, Any] = json.loads(found.group(1))
     return data
@@ -155,7 +157,7 @@ def test_a_file_that_is_not_osm_is_refused(tmp_path: Path) -> None:
 
 
 def test_lines_from_the_stations_order_without_transit(sample: tuple[Any, Any]) -> None:
-    study, ranked = sample
+    study, _ranked = sample
     raw = _raw_sample()
     raw.pop("transit")
     raw["criteria"] = [c for c in raw["criteria"] if c.get("mode") != "transit"]
@@ -176,7 +178,7 @@ def test_lines_from_the_stations_order_without_transit(sample: tuple[Any, Any]) 
 def test_a_lines_layer_is_drawn_in_its_colours_and_other_layers_plainly(
     sample: tuple[Any, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    study, ranked = sample
+    study, _ranked = sample
     raw = _raw_sample()
     raw.pop("transit")
     raw["criteria"] = [c for c in raw["criteria"] if c.get("mode") != "transit"]

@@ -36,8 +36,6 @@ from types import FrameType
 from typing import Final
 
 import geopandas as gpd
-import pandas as pd
-import shapely
 
 from geoplan._errors import OutputExistsError, OutputWriteError
 
@@ -431,26 +429,6 @@ def write_text(text: str, path: str | Path, *, force: bool = False) -> Path:
     return Path(path)
 
 
-def _table_for_csv(layer: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Points become lon/lat columns; other geometries a WKT column.
-
-    A table written for people in another language (:func:`geoplan.io.tables.for_people`)
-    names them in that language too.
-    """
-    from geoplan.io.tables import headers
-
-    table = pd.DataFrame(layer.drop(columns=layer.geometry.name))
-    geoms = layer.geometry
-    names = headers(["lon", "lat", "wkt"], str(layer.attrs.get("table_lang") or "en"))
-    if len(geoms) and bool((geoms.geom_type == "Point").all()):
-        table[names["lon"]] = geoms.x.round(7)
-        table[names["lat"]] = geoms.y.round(7)
-    else:
-        table[names["wkt"]] = shapely.to_wkt(geoms.values, rounding_precision=7)
-    table.attrs = dict(layer.attrs)
-    return table
-
-
 def _layer_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in OUTPUT_FORMATS:
@@ -473,7 +451,9 @@ def _write_layer_to(layer: gpd.GeoDataFrame, temp: Path, suffix: str, layer_name
 
         write_workbook(layer, temp)
     else:
-        _table_for_csv(layer).to_csv(temp, index=False, encoding="utf-8-sig")
+        from geoplan.io.tables import flat_table
+
+        flat_table(layer).to_csv(temp, index=False, encoding="utf-8-sig")
 
 
 def write_layer(

@@ -24,6 +24,7 @@ from typing import Any, Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoplan.io.lang import LABELS, label, pick
 
@@ -225,6 +226,24 @@ def _criteria_table(criteria: Sequence[Mapping[str, Any]], lang: str) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def flat_table(layer: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The layer as a plain table: points become lon/lat columns, other geometries a WKT column.
+
+    A table written for people in another language (:func:`for_people`) names them in that
+    language too.
+    """
+    table = pd.DataFrame(layer.drop(columns=layer.geometry.name))
+    geoms = layer.geometry
+    names = headers(["lon", "lat", "wkt"], str(layer.attrs.get("table_lang") or "en"))
+    if len(geoms) and bool((geoms.geom_type == "Point").all()):
+        table[names["lon"]] = geoms.x.round(7)
+        table[names["lat"]] = geoms.y.round(7)
+    else:
+        table[names["wkt"]] = shapely.to_wkt(geoms.values, rounding_precision=7)
+    table.attrs = dict(layer.attrs)
+    return table
+
+
 def write_workbook(
     frame: pd.DataFrame,
     path: str | Path,
@@ -240,13 +259,11 @@ def write_workbook(
     """
     from openpyxl import Workbook
 
-    from geoplan.io.outputs import _table_for_csv
-
     lang = lang or str(frame.attrs.get("table_lang") or "en")
     criteria = criteria_of(frame) if criteria is None else list(criteria)
     table = frame if "table_lang" in frame.attrs else for_people(frame, lang, criteria)
     if isinstance(table, gpd.GeoDataFrame):
-        table = _table_for_csv(table)
+        table = flat_table(table)
     book = Workbook()
     book.remove(book.active)
     _sheet(book, label("sheet_ranked", lang, sep=" "), table)
