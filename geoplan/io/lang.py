@@ -179,6 +179,7 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "m_portfolio": ("选址组合", "Portfolio"),
     "m_adds": ("新增", "adds"),
     "m_surface": ("候选地块评分面", "Candidate score surface"),
+    "m_top_sites": ("最佳地块（前 {n} 名）", "Best sites (top {n})"),
     "m_surface_cells": ("{n} 个格网", "{n} cells"),
     "m_surface_coarse": ("合并为 {k}×{k} 格网", "merged {k}×{k}"),
     "m_surface_best": ("最佳地块", "Best site"),
@@ -235,6 +236,9 @@ LABELS: Final[Mapping[str, tuple[str, str]]] = {
     "js_count": ("个", ""),
     "js_no_values": ("原始值见排名表", "raw values: see the ranked table"),
     "js_cells": ("格网数", "Cells"),
+    "js_best": ("最佳地块", "Best site"),
+    "js_mean": ("平均得分", "Mean score"),
+    "js_eligible_n": ("符合条件", "Eligible"),
     "js_zoom_in": ("放大查看", "zoom in"),
     # units
     "m": ("米", "m"),

@@ -88,6 +88,7 @@ class _Panes(MacroElement):
         self._name = "GeoplanPanes"
         self.panes = [
             ("gpContext", 250),
+            ("gpSurface", 380),
             ("gpAreas", 405),
             ("gpRings", 415),
             ("gpPoints", 430),
@@ -123,9 +124,11 @@ class SitesLayer(_GeoJsonLayer):
             pane: "gpSites",
             renderer: {{ this.get_name() }}_renderer,
             style: {{ this.get_name() }}_kit.style,
+            bubblingMouseEvents: false,
             pointToLayer: function (feature, latlng) {
                 return L.circleMarker(latlng, Object.assign(
-                    {pane: "gpSites", renderer: {{ this.get_name() }}_renderer},
+                    {pane: "gpSites", renderer: {{ this.get_name() }}_renderer,
+                     bubblingMouseEvents: false},
                     {{ this.get_name() }}_kit.style(feature)));
             },
             onEachFeature: function (feature, layer) {
@@ -158,25 +161,35 @@ class SitesLayer(_GeoJsonLayer):
 
 
 class TopLabels(Layer):
-    """Rank badges for the top N eligible sites (DivIcons, click opens the site's popup)."""
+    """Rank badges for the top N eligible sites (DivIcons, click opens the site's popup).
+
+    Badges never pile up: at every zoom a badge that would overlap a better
+    site's is hidden and that badge shows ``+k`` and lists the hidden ranks in
+    its tooltip (zoom in to see them apart).  Tied ranks read ``3=``.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup();
-        (function (sites, kit, group, topN) {
+        (function (sites, kit, group, topN, map) {
             var found = [];
             sites.eachLayer(function (layer) {
                 if (kit.isTop(layer.feature.properties)) { found.push(layer); }
             });
             found.sort(function (a, b) {
-                return b.feature.properties.r - a.feature.properties.r;
+                return a.feature.properties.r - b.feature.properties.r;
             });
-            found.forEach(function (layer) {
+            var badges = found.map(function (layer) {
                 var p = layer.feature.properties;
                 var ll = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
                 var badge = document.createElement("div");
-                badge.textContent = String(parseInt(p.r, 10));
+                var text = document.createElement("span");
+                text.textContent = String(parseInt(p.r, 10)) + (p.ti ? "=" : "");
+                var more = document.createElement("sup");
+                more.className = "gp-rank-more";
+                badge.appendChild(text);
+                badge.appendChild(more);
                 badge.style.background = kit.color(p.s);
                 var marker = L.marker(ll, {
                     icon: L.divIcon({className: "gp-rank", html: badge,
@@ -184,13 +197,49 @@ class TopLabels(Layer):
                     keyboard: false,
                     zIndexOffset: 1000 + (topN - p.r)
                 });
-                marker.bindTooltip(function () { return kit.tooltip(layer); },
-                    {direction: "top", offset: [0, -10], opacity: 0.95});
+                var entry = {marker: marker, layer: layer, more: more, hidden: []};
+                marker.bindTooltip(function () {
+                    var tip = kit.tooltip(layer);
+                    if (entry.hidden.length) {
+                        tip += "<br>+ #" + entry.hidden.map(function (h) {
+                            return kit.esc(h.layer.feature.properties.r);
+                        }).join(", #") + " (" + kit.esc(kit.tr("zoom_in")) + ")";
+                    }
+                    return tip;
+                }, {direction: "top", offset: [0, -10], opacity: 0.95});
                 marker.on("click", function () { layer.openPopup(ll); });
-                group.addLayer(marker);
+                return entry;
             });
+            function declutter() {
+                if (!map.hasLayer(group)) { return; }
+                var shown = [];
+                badges.forEach(function (b) {
+                    var pt = map.latLngToContainerPoint(b.marker.getLatLng());
+                    var near = null;
+                    shown.forEach(function (s) {
+                        if (!near && Math.abs(s.pt.x - pt.x) < 24 && Math.abs(s.pt.y - pt.y) < 24) {
+                            near = s;
+                        }
+                    });
+                    b.hidden = [];
+                    if (near) {
+                        near.b.hidden.push(b);
+                        if (group.hasLayer(b.marker)) { group.removeLayer(b.marker); }
+                    } else {
+                        shown.push({b: b, pt: pt});
+                        if (!group.hasLayer(b.marker)) { group.addLayer(b.marker); }
+                    }
+                });
+                badges.forEach(function (b) {
+                    b.more.textContent = b.hidden.length ? "+" + b.hidden.length : "";
+                });
+            }
+            badges.forEach(function (b) { group.addLayer(b.marker); });
+            map.on("zoomend viewreset", declutter);
+            group.on("add", function () { setTimeout(declutter, 0); });
+            map.whenReady(function () { setTimeout(declutter, 0); });
         })({{ this.sites.get_name() }}, {{ this.sites.get_name() }}_kit,
-           {{ this.get_name() }}, {{ this.top_n }});
+           {{ this.get_name() }}, {{ this.top_n }}, {{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -358,10 +407,12 @@ class FeatureLayer(_GeoJsonLayer):
         var {{ this.get_name() }} = L.geoJson(null, {
             pane: {{ this.pane|tojson }},
             interactive: {{ this.interactive|tojson }},
+            bubblingMouseEvents: false,
             style: function (feature) { return feature.properties._s || {}; },
             pointToLayer: function (feature, latlng) {
                 return L.circleMarker(latlng, Object.assign(
-                    {pane: {{ this.pane|tojson }}}, feature.properties._s || {}));
+                    {pane: {{ this.pane|tojson }}, bubblingMouseEvents: false},
+                    feature.properties._s || {}));
             },
             onEachFeature: function (feature, layer) {
                 var p = feature.properties;

@@ -78,11 +78,15 @@ _UNIT_PAIRS: Final = {
 }
 
 
-def _localise(frame: gpd.GeoDataFrame, criteria: Sequence[_Criterion]) -> gpd.GeoDataFrame:
+def _localise(
+    frame: gpd.GeoDataFrame, criteria: Sequence[_Criterion], explained: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Reasons, notes and explanations in the map's language (a copy; English tables only).
 
-    English reasons and notes are rendered again (:func:`geoplan.io.lang.translate_reasons`)
-    and each explanation line is written again from the table's numbers.
+    English reasons and notes are rendered again (:func:`geoplan.io.lang.translate_reasons`,
+    once per distinct text) and the explanation line of each site in ``explained`` (a
+    mask; default all) is written again from the table's numbers; the others are left
+    out (a grid's surface shows none).
     """
     lang = current()
     table_lang = (frame.attrs.get("geoplan") or {}).get("lang", "en")
@@ -91,9 +95,9 @@ def _localise(frame: gpd.GeoDataFrame, criteria: Sequence[_Criterion]) -> gpd.Ge
     frame = frame.copy()
     for column in ("reason", "notes"):
         if column in frame.columns:
-            frame[column] = [
-                translate_reasons(str(v), lang) if isinstance(v, str) else v for v in frame[column]
-            ]
+            texts = frame[column]
+            unique = {v: translate_reasons(v, lang) for v in pd.unique(texts) if isinstance(v, str)}
+            frame[column] = [unique.get(v, v) if isinstance(v, str) else v for v in texts]
     needed = ["rank", "score", "eligible", "reason"]
     needed += [x for c in criteria for x in (c.value_column, c.score_column, c.contrib_column)]
     if "explanation" in frame.columns and all(c in frame.columns for c in needed):
@@ -109,7 +113,11 @@ def _localise(frame: gpd.GeoDataFrame, criteria: Sequence[_Criterion]) -> gpd.Ge
             )
             for c in criteria
         ]
-        frame["explanation"] = explanations(frame, items, lang)
+        rows = np.ones(len(frame), dtype=bool) if explained is None else explained
+        lines = pd.Series(None, index=frame.index, dtype=object)
+        if rows.any():
+            lines[rows] = explanations(frame[rows], items, lang).to_numpy()
+        frame["explanation"] = lines
     return frame
 
 
@@ -118,6 +126,13 @@ def _ties(ranks: Sequence[Any], eligible: np.ndarray) -> list[int]:
     series = pd.Series(pd.array(ranks, dtype="Int64")).where(pd.Series(eligible))
     counts = series.map(series.value_counts())
     return [0 if pd.isna(v) else int(v) for v in counts]
+
+
+def site_ids(frame: pd.DataFrame) -> list[str]:
+    """Each site's id (``site_id``), else its label: how a grid's cells are named."""
+    if "site_id" in frame.columns and frame["site_id"].notna().all():
+        return [str(v) for v in frame["site_id"]]
+    return _site_labels(frame)
 
 
 def _site_labels(frame: pd.DataFrame) -> list[str]:
@@ -332,8 +347,15 @@ def _sites_layer(
     cmap: bcm.LinearColormap,
     to_gcj02: bool,
     top_n: int,
+    n_eligible: int | None = None,
+    name: str | None = None,
+    radius: float | None = None,
 ) -> tuple[SitesLayer, np.ndarray]:
-    """The candidate sites layer (score colours from ``cmap``) and the sites' display geometries."""
+    """The candidate sites layer (score colours from ``cmap``) and the sites' display geometries.
+
+    ``n_eligible`` (default: the frame's) is what ranks are out of, when the
+    frame holds only the best sites of a larger ranking (a grid's surface).
+    """
     shown, geoms = _display_geometry(frame, to_gcj02=to_gcj02, what="sites")
     attributes = _attribute_columns(shown)
     ramp = [cmap.rgb_hex_str(k / (_RAMP_STEPS - 1)) for k in range(_RAMP_STEPS)]
@@ -343,12 +365,14 @@ def _sites_layer(
         method=method,
         ramp=ramp,
         top_n=top_n,
-        n_eligible=int(frame["eligible"].sum()),
+        n_eligible=int(frame["eligible"].sum()) if n_eligible is None else n_eligible,
         n_sites=len(shown),
         detail_columns=[c for c in shown.columns if str(c).startswith("detail__")],
     )
     features, lookups = _site_features(shown, geoms, criteria, attributes)
     meta.update(lookups)
-    name = f"{_swatch(ramp[-1])}{tr('m_sites')} ({len(features)})"
+    if radius is not None:
+        meta["radius"] = radius
+    name = name or f"{_swatch(ramp[-1])}{tr('m_sites')} ({len(features)})"
     # Drawn in reverse so that the best sites lie on top (canvas order = draw order).
     return SitesLayer(features[::-1], meta, name=name), geoms

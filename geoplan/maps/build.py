@@ -69,6 +69,7 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element
 from folium.map import Layer
@@ -100,7 +101,8 @@ from geoplan.maps._options import (
     _study_layer,
 )
 from geoplan.maps._page import GeoplanFigure
-from geoplan.maps._sites import _localise, _sites_layer
+from geoplan.maps._sites import _localise, _sites_layer, site_ids
+from geoplan.maps._surface import DEFAULT_SURFACE_MB, TOP_POINTS, grid_of, surface
 from geoplan.maps.offline import make_offline
 
 # Re-exported, so that ``geoplan.maps.build.FeatureLayer`` and the like keep working.
@@ -491,13 +493,46 @@ def _make_map(
     )
 
     criteria = _criteria(frame, study)
-    frame = _localise(frame, criteria)
+    grid = grid_of(study, frame) if len(frame) else None
+    best = frame["eligible"].to_numpy(dtype=bool) & (
+        pd.to_numeric(frame["rank"], errors="coerce").astype(float).fillna(np.inf).to_numpy()
+        <= max(top, TOP_POINTS)
+    )
+    frame = _localise(frame, criteria, best if grid is not None else None)
     method = _method_of(frame, study)
     cmap = _colormap(settings.colors)
-    sites, geoms = _sites_layer(
-        frame, criteria, method=method, cmap=cmap, to_gcj02=settings.gcj02, top_n=top
-    )
-    sites.add_to(m)
+    legend_layer: Layer
+    if grid is None:
+        sites, geoms = _sites_layer(
+            frame, criteria, method=method, cmap=cmap, to_gcj02=settings.gcj02, top_n=top
+        )
+        sites.add_to(m)
+        legend_layer = sites
+    else:  # a dense grid: its cells as a surface, the best sites as points
+        sites, _ = _sites_layer(
+            frame[best],
+            criteria,
+            method=method,
+            cmap=cmap,
+            to_gcj02=settings.gcj02,
+            top_n=top,
+            n_eligible=n_eligible,
+            name=tr("m_top_sites", n=int(best.sum())),
+            radius=4.0,
+        )
+        legend_layer = surface(
+            frame,
+            criteria,
+            site_ids(frame),
+            cell_m=grid[0],
+            shape=grid[1],
+            to_gcj02=settings.gcj02,
+            budget_mb=float(options.get("max_mb") or DEFAULT_SURFACE_MB),
+            sites=sites,
+        )
+        sites.add_to(m)  # first: its script makes the kit the surface uses
+        legend_layer.add_to(m)
+        geoms = np.asarray(frame.geometry.values, dtype=object)
     if top > 0 and n_eligible:
         TopLabels(sites, top, name=tr("m_top_labels", n=top)).add_to(m)
     _add_context_layers(
@@ -515,7 +550,7 @@ def _make_map(
         add_portfolio(m, portfolio, shift=settings.gcj02)
 
     ScoreLegend(
-        cmap, sites, top_n=top if n_eligible else 0, n_ineligible=len(frame) - n_eligible
+        cmap, legend_layer, top_n=top if n_eligible else 0, n_ineligible=len(frame) - n_eligible
     ).add_to(m)
     method_html = _method_html(
         criteria,

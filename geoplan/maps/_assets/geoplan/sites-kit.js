@@ -147,5 +147,123 @@ window.geoplanSitesKit = function (meta) {
     return h.join("");
   }
   return {esc: esc, style: style, tooltip: tooltip, popup: popup, color: color, isTop: isTop,
-          tr: tr, both: both};
+          tr: tr, both: both, grey: meta.grey};
+};
+
+/* geoplan: a dense grid drawn as a score surface on one canvas (see geoplan/maps/_surface.py).
+   d holds the cells as columns of integers; kit is the sites kit (colours, popup, labels). */
+window.geoplanSurface = function (d, kit) {
+  var n = d.xs.length, lat = new Float64Array(n), lng = new Float64Array(n), i;
+  for (i = 0; i < n; i++) {
+    lng[i] = d.origin[0] + d.xs[i] / 1e5;
+    lat[i] = d.origin[1] + d.ys[i] / 1e5;
+  }
+  function label(i) {
+    if (d.k > 1) { return ""; }
+    if (d.id.text) { return d.id.text[i]; }
+    var s = String(d.id.n[i]);
+    while (s.length < d.id.width) { s = "0" + s; }
+    return d.id.prefix + s;
+  }
+  function eligible(i) { return d.k > 1 ? d.s[i] >= 0 : d.e.charAt(i) === "1"; }
+  function colour(i) {
+    return eligible(i) && d.s[i] >= 0 ? kit.color(d.s[i] / 1000) : null;
+  }
+  function props(i) {
+    var c = [], j;
+    for (j = 0; j < d.c.length; j++) { c.push(d.c[j][i] >= 0 ? d.c[j][i] / 100 : null); }
+    return {n: label(i), s: d.s[i] >= 0 ? d.s[i] / 1000 : null, r: d.r[i] || null,
+            e: eligible(i) ? 1 : 0, x: d.reasons[d.x[i]] || "", c: c};
+  }
+  function blockPopup(i) {
+    var h = ["<div class=\"gp-pop\"><div class=\"gp-pop-h\">" + kit.esc(kit.tr("cells")) + ": "
+      + d.n[i] + " (" + d.k + "×" + d.k + ")</div><table class=\"gp-kv\">"];
+    h.push("<tr><th>" + kit.esc(kit.tr("best")) + "</th><td>" + kit.esc(d.best[i])
+      + (d.br[i] ? " · #" + d.br[i] : "") + (d.s[i] >= 0 ? " · " + (d.s[i] / 1000).toFixed(3) : "")
+      + "</td></tr>");
+    h.push("<tr><th>" + kit.esc(kit.tr("mean")) + "</th><td>"
+      + (d.m[i] >= 0 ? (d.m[i] / 1000).toFixed(3) : "—") + "</td></tr>");
+    h.push("<tr><th>" + kit.esc(kit.tr("eligible_n")) + "</th><td>" + d.ne[i] + " / " + d.n[i]
+      + "</td></tr></table><div class=\"gp-muted\">" + kit.esc(kit.tr("zoom_in")) + "</div></div>");
+    return h.join("");
+  }
+  var Surface = L.Layer.extend({
+    onAdd: function (map) {
+      this._map = map;
+      this._canvas = L.DomUtil.create("canvas", "gp-surface leaflet-zoom-hide");
+      map.getPane("gpSurface").appendChild(this._canvas);
+      map.on("moveend zoomend resize viewreset", this._draw, this);
+      map.on("click", this._click, this);
+      this._draw();
+    },
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend zoomend resize viewreset", this._draw, this);
+      map.off("click", this._click, this);
+    },
+    cells: function () { return n; },
+    _draw: function () {
+      var map = this._map, size = map.getSize(), c = this._canvas;
+      var ratio = window.devicePixelRatio || 1;
+      c.width = size.x * ratio; c.height = size.y * ratio;
+      c.style.width = size.x + "px"; c.style.height = size.y + "px";
+      L.DomUtil.setPosition(c, map.containerPointToLayerPoint([0, 0]));
+      var ctx = c.getContext("2d");
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, size.x, size.y);
+      var centre = map.getCenter(), p0 = map.latLngToContainerPoint(centre);
+      var shape = d.cell.map(function (o) {
+        var p = map.latLngToContainerPoint([centre.lat + o[1], centre.lng + o[0]]);
+        return [p.x - p0.x, p.y - p0.y];
+      });
+      var reach = 0;
+      shape.forEach(function (v) { reach = Math.max(reach, Math.abs(v[0]), Math.abs(v[1])); });
+      var buckets = {}, grey = [], pt, key, j;
+      for (i = 0; i < n; i++) {
+        pt = map.latLngToContainerPoint([lat[i], lng[i]]);
+        if (pt.x < -reach || pt.y < -reach || pt.x > size.x + reach || pt.y > size.y + reach) {
+          continue;
+        }
+        key = colour(i);
+        if (key === null) { grey.push(pt); } else { (buckets[key] = buckets[key] || []).push(pt); }
+      }
+      /* Paths of a few hundred cells each: Chromium's canvas slows down badly (20 s for
+         60,000 hexagons) when one path holds them all. */
+      var outline = reach > 9;
+      function flush(style, alpha) {
+        ctx.globalAlpha = alpha;
+        ctx.fillStyle = style;
+        ctx.fill();
+        if (outline && alpha > 0.5) {
+          ctx.globalAlpha = 0.5; ctx.lineWidth = 0.6; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+        }
+      }
+      function fill(points, style, alpha) {
+        ctx.beginPath();
+        points.forEach(function (p, q) {
+          ctx.moveTo(p.x + shape[0][0], p.y + shape[0][1]);
+          for (j = 1; j < shape.length; j++) { ctx.lineTo(p.x + shape[j][0], p.y + shape[j][1]); }
+          ctx.closePath();
+          if (q % 500 === 499) { flush(style, alpha); ctx.beginPath(); }
+        });
+        flush(style, alpha);
+      }
+      fill(grey, kit.grey || "#9e9e9e", 0.22);
+      Object.keys(buckets).forEach(function (k) { fill(buckets[k], k, 0.85); });
+      ctx.globalAlpha = 1;
+    },
+    _click: function (e) {
+      var best = -1, bestD = Infinity, k = Math.cos(e.latlng.lat * Math.PI / 180), dx, dy, dd;
+      for (i = 0; i < n; i++) {
+        dx = (lng[i] - e.latlng.lng) * k; dy = lat[i] - e.latlng.lat; dd = dx * dx + dy * dy;
+        if (dd < bestD) { bestD = dd; best = i; }
+      }
+      var limit = (d.cellM * 0.6) / 111320;
+      if (best < 0 || bestD > limit * limit) { return; }
+      var html = d.k > 1 ? blockPopup(best) : kit.popup({feature: {properties: props(best)}});
+      L.popup({maxWidth: 480, minWidth: 300, className: "gp-popup"})
+        .setLatLng([lat[best], lng[best]]).setContent(html).openOn(this._map);
+    }
+  });
+  return new Surface();
 };
