@@ -163,7 +163,7 @@ def _stage_map(out: outputs.OutputSet, page: str, path: Path, png: Path | None) 
     if png is not None:
         from geoplan.maps import snapshot
 
-        out.write(png, lambda temp: snapshot.save_png(html, temp, force=True))
+        out.write(png, lambda temp: snapshot.save_snapshot(html, temp, force=True))
 
 
 def _said_written(out: outputs.OutputSet, lang: str = "en") -> None:
@@ -381,7 +381,8 @@ def _read_result(path: Path) -> gpd.GeoDataFrame:
 @click.option(
     "--png",
     type=click.Path(path_type=Path),
-    help="Also write a snapshot (headless Chromium): a .png image, or a .pdf print of the map.",
+    help="Also write a snapshot (headless Chromium): a .png image, or a .pdf print of the map "
+    "(A4 landscape, without the on-screen controls).",
 )
 @click.option(
     "--offline/--online", default=None, help="Self-contained map (default) or CDN-linked map."
@@ -406,7 +407,7 @@ def map_command(
     if png is not None:
         from geoplan.maps import snapshot
 
-        snapshot.check_png_path(png)
+        snapshot.check_snapshot_path(png)
     _check_outputs(out, png, force=force)
     ranked = _read_result(result)
     study = _result_study(result)
