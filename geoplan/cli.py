@@ -419,6 +419,67 @@ def map_command(
     _said_written(staged, check_lang(lang) if lang else "en")
 
 
+@cli.command()
+@verbosity_options
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The report to write, a .pdf; its HTML twin is written beside it (same name, .html).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    help="How many top sites get a row and a dossier page (default: the study's top).",
+)
+@click.option(
+    "--robustness",
+    "draws",
+    type=click.IntRange(min=100),
+    help="Monte-Carlo weight draws: each dossier then says how robust its rank is.",
+)
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@_lang_option
+@click.pass_context
+def report(
+    ctx: click.Context,
+    study_path: Path,
+    out: Path,
+    top: int | None,
+    draws: int | None,
+    force: bool,
+    lang: str | None,
+) -> None:
+    """Write the study report of STUDY: a PDF and its HTML twin.
+
+    The report holds the title, the method and weights (with the AHP consistency
+    ratio), the map, the ranked table of the top sites, one dossier page per top
+    site (inset map, score breakdown, robustness, life-circle gaps), the excluded
+    sites with their reasons and the data sources with their SHA-256 hashes.
+    Printing needs the local Chromium (default language: zh+en).
+    """
+    from geoplan.report.build import check_report_path, study_report, twin_path
+
+    pdf = check_report_path(out)
+    _check_outputs(pdf, twin_path(pdf), force=force)
+    study = load_study(study_path)
+    the_lang = check_lang(lang) if lang else "zh+en"
+    files = study_report(
+        study,
+        pdf,
+        lang=the_lang,
+        top=top,
+        robustness_draws=draws,
+        force=force,
+        progress=not ctx.obj["quiet"],
+        written=_WRITTEN,
+    )
+    for path in (files.pdf, files.html):
+        click.echo(say("wrote", the_lang, path=path))
+
+
 def _criteria_meta(study: Study) -> list[dict[str, Any]]:
     """The study's criteria as a table's attrs describe them (names, labels, units)."""
     return [

@@ -142,6 +142,7 @@ def _render(
     allow_network: bool,
     pdf: dict[str, Any] | None = None,
     wait_for_map: bool = True,
+    print_layout: bool = False,
 ) -> None:
     """Open ``url`` and write a screenshot to ``out``, or a PDF print (``pdf``: its options)."""
     from playwright.sync_api import Error as PlaywrightError
@@ -171,7 +172,7 @@ def _render(
                                 route.abort()
 
                         page.route("**/*", local_only)
-                    if pdf is not None:  # laid out for paper from the start (@media print)
+                    if pdf is not None or print_layout:  # laid out for paper (@media print)
                         page.emulate_media(media="print")
                     page.goto(url, wait_until="load", timeout=timeout_s * 1000)
                     if wait_for_map:
@@ -432,6 +433,7 @@ def save_png(
     tianditu_key: str | None = None,
     allow_network: bool = True,
     timeout_s: float = 30.0,
+    print_layout: bool = False,
 ) -> Path:
     """Render a map to a PNG with the local headless Chromium.
 
@@ -457,6 +459,9 @@ def save_png(
         Let the page fetch basemap tiles; ``False`` blocks every non-local request.
     timeout_s : float
         How long to wait for the page and its tiles.
+    print_layout : bool
+        Lay the map out as for paper (its ``@media print`` styles: no zoom,
+        search, layer or measuring controls), e.g. for a report.
 
     Returns
     -------
@@ -490,6 +495,7 @@ def save_png(
                 "scale": float(scale),
                 "timeout_s": float(timeout_s),
                 "allow_network": allow_network,
+                "print_layout": print_layout,
             }
             _run(url, temp_png, **kwargs)
             if temp_png != temp:
