@@ -172,10 +172,45 @@ def _said_written(out: outputs.OutputSet, lang: str = "en") -> None:
         click.echo(say("wrote", lang, path=path))
 
 
+def _minutes(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
+    """``--isochrones 5,10,15``: positive minutes, comma-separated."""
+    if value is None:
+        return None
+    try:
+        found = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        found = []
+    if not found or not all(m > 0 for m in found):
+        raise click.BadParameter(f"{value!r}: give positive minutes such as 5,10,15.")
+    return found
+
+
+def _isochrones_option(command: F) -> F:
+    """``--isochrones 5,10,15``: walk-time isochrones of the top sites on the map."""
+    return click.option(
+        "--isochrones",
+        "isochrones",
+        metavar="MINUTES",
+        callback=_minutes,
+        help="Draw walk-time isochrones of the top sites, e.g. 5,10,15 (minutes along the "
+        "study's [network] streets; the study's [map] isochrones sets which sites).",
+    )(command)
+
+
 def _map_options(
-    study: Study | None, basemap: str | None, offline: bool | None, lang: str | None = None
+    study: Study | None,
+    basemap: str | None,
+    offline: bool | None,
+    lang: str | None = None,
+    isochrones: list[float] | None = None,
 ) -> dict[str, Any]:
     options = dict(study.map_options) if study is not None else {}
+    if isochrones is not None:
+        spec = options.get("isochrones")
+        options["isochrones"] = {
+            **(dict(spec) if isinstance(spec, dict) else {"sites": "top"}),
+            "minutes": isochrones,
+        }
     if basemap is not None:
         options["basemap"] = basemap
     if lang is not None:
@@ -230,6 +265,7 @@ def _map_page(ranked: gpd.GeoDataFrame, study: Study | None, options: dict[str, 
     type=click.IntRange(min=100),
     help="Monte-Carlo weight draws for a robustness summary.",
 )
+@_isochrones_option
 @_lang_option
 @click.pass_context
 def rank(
@@ -243,6 +279,7 @@ def rank(
     offline: bool | None,
     basemap: str | None,
     draws: int | None,
+    isochrones: list[float] | None,
     lang: str | None,
 ) -> None:
     """Score and rank the candidate sites of STUDY and write the ranked table.
@@ -262,8 +299,8 @@ def rank(
         map_path = str(study_map)
     if no_map:
         map_path = None
-    if map_path is None and (basemap is not None or offline is not None):
-        raise click.UsageError("--basemap and --offline/--online go with --map.")
+    if map_path is None and (basemap is not None or offline is not None or isochrones):
+        raise click.UsageError("--basemap, --offline/--online and --isochrones go with --map.")
     if out is None:
         out = Path(str(study.outputs["dir"])) / str(study.outputs["table"])
     the_map = Path(map_path) if map_path is not None else None
@@ -277,7 +314,7 @@ def rank(
         ranked = add_robustness(ranked, draws=draws, top_k=top or study.top)
     page = None
     if the_map is not None:
-        page = _map_page(ranked, study, _map_options(study, basemap, offline, lang))
+        page = _map_page(ranked, study, _map_options(study, basemap, offline, lang, isochrones))
     with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
         _stage_result(staged, ranked, study, out, table_lang)
         if page is not None and the_map is not None:
@@ -389,6 +426,7 @@ def _read_result(path: Path) -> gpd.GeoDataFrame:
 )
 @click.option("--basemap", help="carto-light, osm, tianditu, gaode or none.")
 @click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@_isochrones_option
 @_lang_option
 def map_command(
     result: Path,
@@ -397,6 +435,7 @@ def map_command(
     offline: bool | None,
     basemap: str | None,
     force: bool,
+    isochrones: list[float] | None,
     lang: str | None,
 ) -> None:
     """Draw the interactive map of a ranked table (RESULT from `geoplan rank`).
@@ -413,7 +452,7 @@ def map_command(
     study = _result_study(result)
     if study is not None:  # a table written in Chinese: its columns' names back
         ranked = tables.canonical(ranked, _criteria_meta(study))
-    page = _map_page(ranked, study, _map_options(study, basemap, offline, lang))
+    page = _map_page(ranked, study, _map_options(study, basemap, offline, lang, isochrones))
     with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
         _stage_map(staged, page, out, png)
     _said_written(staged, check_lang(lang) if lang else "en")

@@ -164,6 +164,7 @@ MAP_OPTION_KEYS: Final = {
     "max_mb": "max_mb",
     "life_circles": "life_circles",
     "station_walks": "station_walks",
+    "isochrones": "isochrones",
 }
 
 
@@ -193,6 +194,15 @@ def map_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
             except GeoplanError as exc:
                 problems.append(str(exc))
                 continue
+        if target == "isochrones":
+            from geoplan.study.isochrones import check_isochrone_spec
+
+            found = check_isochrone_spec(value)
+            if found:
+                problems.extend(found)
+                continue
+            kwargs[target] = dict(value)
+            continue
         if target == "layer_control_collapsed" and value == "auto":
             kwargs[target] = None
             continue
@@ -342,7 +352,7 @@ def make_map(
     stations: gpd.GeoDataFrame | None = None,
     exclusions: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
-    isochrones: gpd.GeoDataFrame | None = None,
+    isochrones: gpd.GeoDataFrame | Mapping[str, Any] | None = None,
     area: gpd.GeoDataFrame | None = None,
     portfolio: Any = None,
     metro_lines: gpd.GeoDataFrame | None = None,
@@ -376,8 +386,11 @@ def make_map(
     parks, stations, exclusions, facilities, area : geopandas.GeoDataFrame, optional
         Context layers (override the study's).  ``stations`` may have a
         ``lines`` column (``"1"``, ``"2"``, ``"1;2"``); ``parks`` a ``jobs`` column.
-    isochrones : geopandas.GeoDataFrame, optional
-        Walk-time polygons with a ``minutes`` column.
+    isochrones : geopandas.GeoDataFrame or mapping, optional
+        Walk-time polygons with a ``minutes`` column; or what to compute along
+        the study's ``[network]`` (``{"sites": "top", "minutes": [5, 10, 15]}``,
+        see :func:`geoplan.study.isochrones.site_isochrones`), as the study's
+        ``[map] isochrones`` does when this is not given.
     portfolio : geoplan.choose.portfolio.Portfolio, optional
         A chosen portfolio (:func:`geoplan.choose_sites`): its sites, each one's service
         area and the demand left uncovered are drawn as three more layers.
@@ -424,6 +437,36 @@ def make_map(
         Save it with :func:`save_map`; in a notebook it displays itself.
     """
     options = _options_of(study)
+    settings = _settings(
+        study,
+        options,
+        basemap=basemap,
+        top_n=top_n,
+        title=title,
+        rings_m=rings_m,
+        line_colors=line_colors,
+        colors=colors,
+        minimap=minimap,
+        search=search,
+        layer_control_collapsed=layer_control_collapsed,
+        tianditu_key=tianditu_key,
+        embed_key=embed_key,
+        data_sources=data_sources,
+        data_date=data_date,
+    )
+    if isochrones is None and options.get("isochrones") is not None:
+        isochrones = map_kwargs({"isochrones": options["isochrones"]})["isochrones"]
+    if isinstance(isochrones, Mapping):
+        from geoplan.study.isochrones import site_isochrones
+
+        isochrones = site_isochrones(
+            study,
+            ranked,
+            sites=isochrones.get("sites", "top"),
+            minutes=isochrones.get("minutes", (5, 10, 15)),
+            buffer_m=float(isochrones.get("buffer_m", 50.0)),
+            top_n=settings.top_n,
+        )
     with speaking(lang if lang is not None else options.get("lang")):
         return _make_map(
             ranked,
@@ -440,23 +483,7 @@ def make_map(
             isochrones=isochrones,
             portfolio=portfolio,
             context=context,
-            settings=_settings(
-                study,
-                options,
-                basemap=basemap,
-                top_n=top_n,
-                title=title,
-                rings_m=rings_m,
-                line_colors=line_colors,
-                colors=colors,
-                minimap=minimap,
-                search=search,
-                layer_control_collapsed=layer_control_collapsed,
-                tianditu_key=tianditu_key,
-                embed_key=embed_key,
-                data_sources=data_sources,
-                data_date=data_date,
-            ),
+            settings=settings,
         )
 
 
