@@ -42,13 +42,14 @@ def _top_names(ranked: pd.DataFrame, n: int, column: str = "name") -> list[str]:
 def test_report_holds_every_part(sample: tuple[gp.Study, pd.DataFrame]) -> None:
     study, ranked = sample
     page = report_html(study, ranked, lang="en", top=3, map_png=b"\x89PNG fake")
-    assert pages_of(page) == 4 + 3  # cover, map, table, 3 dossiers, excluded and sources
+    assert pages_of(page) == 5 + 3  # cover, map, table, 3 dossiers, excluded, sources
     assert page.count('<section class="page dossier">') == 3
     for name in _top_names(ranked, 3):
         assert html.escape(name) in page
     fourth = _top_names(ranked, 4)[3]
     assert html.escape(fourth) not in page.split('<section class="page closing">')[0]
     assert page.count("data:image/png;base64,") == 1 + 3  # the map and one inset per dossier
+    assert len(ranked[~ranked["eligible"]]) <= 20  # the report lists the first twenty
     for _, row in ranked[~ranked["eligible"]].iterrows():  # every excluded site and why
         assert html.escape(str(row["reason"])) in page
     digest = hashlib.sha256((SAMPLE / "candidates.csv").read_bytes()).hexdigest()
@@ -131,7 +132,7 @@ def test_cli_report_of_the_sample(
     assert main([*args, "--lang", "en", "--robustness", "200"]) == 0
     data = pdf.read_bytes()
     assert data[:5] == b"%PDF-"
-    assert pdf_pages(data) == 4 + 3  # each section on a page of its own, none overflowing
+    assert pdf_pages(data) == 5 + 3  # each section on a page of its own, none overflowing
     twin = (tmp_path / "report.html").read_text(encoding="utf-8")
     for name in _top_names(ranked, 3):
         assert html.escape(name) in twin

@@ -14,8 +14,8 @@ The report holds, in order: the title page with the method and the weights
 constraints; the map; the ranked table of the top sites; one dossier page per
 top site (an inset map of its nearest station and park, the score breakdown,
 robustness when the ranking has it, life-circle gaps when the study checks
-them); and the excluded sites with their reasons and the data sources with
-their SHA-256 hashes.
+them); the excluded sites with their reasons (the first twenty); and the data
+sources with their SHA-256 hashes.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 GROUP: Final = "\x00group"
 
 #: How many excluded sites the last page lists (the ranked table has them all).
-MAX_EXCLUDED: Final = 30
+MAX_EXCLUDED: Final = 20
 
 #: The report's style sheet: A4 pages, one section per page.
 REPORT_CSS: Final = """
@@ -81,6 +81,8 @@ tr.total td { font-weight: 700; border-top: 1pt solid #1d232b; }
 .dossier .facts dt { font-weight: 600; color: #12324f; margin-top: 4pt; }
 .dossier .facts dd { margin: 0; }
 .key span { display: inline-block; margin-right: 8pt; }
+.closing table { font-size: 8pt; }
+.nw { white-space: nowrap; }
 .sha { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; word-break: break-all; }
 .note { font-size: 8.5pt; color: #3a4450; }
 """
@@ -143,6 +145,8 @@ class _Report:
         self.map_png = map_png
         self.map_error = map_error
         self.insets = insets
+        # Quantities once: "827 m" (both languages read it), "827米" in a Chinese report.
+        self.number_lang = "zh" if lang == "zh" else "en"
         self.meta: dict[str, Any] = dict(ranked.attrs.get("geoplan", {}))
         self.criteria: list[dict[str, Any]] = list(self.meta.get("criteria") or [])
         crs = self.meta.get("metric_crs") or study.metric_crs
@@ -248,12 +252,21 @@ class _Report:
             body = f"<p>{self.say('r_no_map', why=self.map_error or '')}</p>"
         return f'<section class="page map"><h2>{self.say("r_map")}</h2>{body}</section>'
 
+    def nearest(self, row: pd.Series, prefix: str) -> str:
+        """``"Hanjiang Road · 1.1 km"``: a nearest feature's name and distance, escaped."""
+        name = row.get(f"{prefix}_name")
+        if _missing(name):
+            return "—"
+        distance = format_value(row.get(f"{prefix}_m"), "m", self.number_lang)
+        return f'{e(name)} · <span class="nw">{e(distance)}</span>'
+
     def ranked_table(self) -> str:
-        robust = "p_top_k" in self.ranked.columns
-        keys = ["rank", "site_id", "name", "score", "nearest_station_name", "nearest_station_m"]
-        keys += ["nearest_park_name", "nearest_park_m"] + (["p_top_k"] if robust else [])
-        keys = [k for k in keys if k == "name" or k in self.ranked.columns]
-        numeric = {"rank", "score", "nearest_station_m", "nearest_park_m", "p_top_k"}
+        columns = self.ranked.columns
+        keys = [k for k in ("rank", "site_id") if k in columns] + ["name", "score"]
+        keys += [
+            k for k in ("nearest_station_name", "nearest_park_name", "p_top_k") if k in columns
+        ]
+        numeric = {"rank", "score", "p_top_k"}
         head = "".join(
             f"<th{' class=num' if k in numeric else ''}>{self.say(k)}</th>" for k in keys
         )
@@ -265,8 +278,8 @@ class _Report:
                     cells.append(f"<td>{self.site_name(row)}</td>")
                 elif k in ("score", "p_top_k"):
                     cells.append(f'<td class="num">{e(_fmt(row[k], 3))}</td>')
-                elif k.endswith("_m"):
-                    cells.append(f'<td class="num">{e(_fmt(row[k], 0))}</td>')
+                elif k.startswith("nearest_"):
+                    cells.append(f"<td>{self.nearest(row, k.removesuffix('_name'))}</td>")
                 else:
                     cells.append(
                         f"<td{' class=num' if k in numeric else ''}>{e(_text(row[k]))}</td>"
@@ -347,8 +360,7 @@ class _Report:
             if layer not in self.study.layers or _missing(name):
                 items.append(f"<dt>{self.say(key)}</dt><dd>{self.say('r_no_layer')}</dd>")
                 continue
-            distance = format_value(row.get(f"{prefix}_m"), "m", self.lang)
-            items.append(f"<dt>{self.say(key)}</dt><dd>{e(name)} · {e(distance)}</dd>")
+            items.append(f"<dt>{self.say(key)}</dt><dd>{self.nearest(row, prefix)}</dd>")
         for column in ("district", "capacity", "land_ha", "status"):
             if column in row.index and not _missing(row[column]):
                 items.append(f"<dt>{self.say(column)}</dt><dd>{e(row[column])}</dd>")
@@ -365,7 +377,8 @@ class _Report:
         )
         rows, total = [], 0.0
         for m in self.criteria:
-            value = format_value(row.get(m["value_column"]), str(m.get("unit", "")), self.lang)
+            unit = str(m.get("unit", ""))
+            value = format_value(row.get(m["value_column"]), unit, self.number_lang)
             contribution = float(row.get(m["contrib_column"], 0.0) or 0.0)
             total += contribution
             rows.append(
@@ -449,7 +462,8 @@ class _Report:
                 parts.append(
                     f"<p class=muted>{self.say('r_excluded_more', n=len(excluded) - MAX_EXCLUDED)}</p>"
                 )
-        parts.append(f"<h2>{self.say('r_sources')}</h2>")
+        parts.append("</section>")
+        parts.append(f'<section class="page sources"><h2>{self.say("r_sources")}</h2>')
         head = f"<th>{self.say('layer')}</th><th>{self.say('r_file')}</th><th>{self.say('r_sha256')}</th>"
         rows = [
             f"<tr><td>{e(name)}</td><td>{e(path.name)}</td><td class=sha>{e(digest)}</td></tr>"
