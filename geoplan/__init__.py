@@ -16,6 +16,7 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
 - :mod:`geoplan.choose`: portfolios of sites (coverage, p-median, set covering, dispersion);
 - :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
+- :mod:`geoplan.report`: study reports (one PDF and its HTML twin);
 
 with :mod:`geoplan.cli` on top.  Everything a user needs is here, flat: ``gp.read_layer``,
 ``gp.rank_sites``, ``gp.make_map`` ...
@@ -131,6 +132,8 @@ _LAZY: dict[str, str] = {
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",
+    "study_report": "report.build",
+    "report_html": "report.build",
 }
 
 __all__ = [

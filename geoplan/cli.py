@@ -23,7 +23,9 @@ import pandas as pd
 from geoplan import __version__
 from geoplan._errors import GeoplanError, LayerNotFoundError, OutputExistsError, WeightsError
 from geoplan.decide.ahp import ahp_weights, group_ahp
-from geoplan.io import datasets, outputs
+from geoplan.io import datasets, outputs, tables
+from geoplan.io.lang import LANGS, check_lang
+from geoplan.io.lang import label as say
 from geoplan.io.layers import read_layer
 from geoplan.study._checks import sha256
 from geoplan.study.files import Study, load_study
@@ -95,7 +97,18 @@ def verbosity_options(command: F) -> F:
     )(command)
 
 
-def _print_top(ranked: gpd.GeoDataFrame, top: int) -> None:
+def _lang_option(command: F) -> F:
+    """``--lang zh|en|zh+en``: the language of the tables, the map and the summary."""
+    return click.option(
+        "--lang",
+        "lang",
+        type=click.Choice(LANGS, case_sensitive=False),
+        help="Language of tables, map and summary: zh, en or zh+en (default: tables en, "
+        "map zh+en or the study's [map] lang).",
+    )(command)
+
+
+def _print_top(ranked: gpd.GeoDataFrame, top: int, lang: str = "en") -> None:
     columns = [
         c
         for c in (
@@ -109,13 +122,14 @@ def _print_top(ranked: gpd.GeoDataFrame, top: int) -> None:
         )
         if c in ranked.columns
     ]
+    if lang != "en" and "name_zh" in ranked.columns:
+        columns = [c if c != "name" else "name_zh" for c in columns]
     table = pd.DataFrame(ranked.loc[ranked["eligible"], columns].head(top))
-    if "score" in table.columns:
-        table["score"] = table["score"].round(3)
+    table = tables.for_people(table, lang)
     click.echo(table.to_string(index=False))
     excluded = int((~ranked["eligible"]).sum())
     if excluded:
-        click.echo(f"({excluded} of {len(ranked)} sites are ineligible; see the 'reason' column)")
+        click.echo(say("ineligible_summary", lang, n=excluded, total=len(ranked)))
 
 
 def _study_sidecar(path: Path) -> Path:
@@ -139,11 +153,13 @@ def _stage_result(
     ranked: gpd.GeoDataFrame,
     study: Study,
     table: Path,
+    lang: str = "en",
     *,
     layer_name: str = "ranked_sites",
 ) -> None:
-    """Stage the table and, as its companion, the effective study that describes it."""
-    temp = out.write_layer(ranked, table, layer_name=layer_name)
+    """Stage the table (for people: rounded, headed in ``lang``) and, as its companion,
+    the effective study that describes it."""
+    temp = out.write_layer(tables.for_people(ranked, lang), table, layer_name=layer_name)
     result = {"table": table.name, "sha256": sha256(temp)}
     out.write_text(study.to_toml(result=result), _study_sidecar(table), companion_of=table)
 
@@ -153,19 +169,58 @@ def _stage_map(out: outputs.OutputSet, page: str, path: Path, png: Path | None) 
     if png is not None:
         from geoplan.maps import snapshot
 
-        out.write(png, lambda temp: snapshot.save_png(html, temp, force=True))
+        out.write(png, lambda temp: snapshot.save_snapshot(html, temp, force=True))
 
 
-def _said_written(out: outputs.OutputSet) -> None:
+def _said_written(out: outputs.OutputSet, lang: str = "en") -> None:
     """Say what was written (the set was committed when its block ended)."""
     for path in out.written:
-        click.echo(f"wrote {path}")
+        click.echo(say("wrote", lang, path=path))
 
 
-def _map_options(study: Study | None, basemap: str | None, offline: bool | None) -> dict[str, Any]:
+def _minutes(ctx: click.Context, param: click.Parameter, value: str | None) -> list[float] | None:
+    """``--isochrones 5,10,15``: positive minutes, comma-separated."""
+    if value is None:
+        return None
+    try:
+        found = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        found = []
+    if not found or not all(m > 0 for m in found):
+        raise click.BadParameter(f"{value!r}: give positive minutes such as 5,10,15.")
+    return found
+
+
+def _isochrones_option(command: F) -> F:
+    """``--isochrones 5,10,15``: walk-time isochrones of the top sites on the map."""
+    return click.option(
+        "--isochrones",
+        "isochrones",
+        metavar="MINUTES",
+        callback=_minutes,
+        help="Draw walk-time isochrones of the top sites, e.g. 5,10,15 (minutes along the "
+        "study's [network] streets; the study's [map] isochrones sets which sites).",
+    )(command)
+
+
+def _map_options(
+    study: Study | None,
+    basemap: str | None,
+    offline: bool | None,
+    lang: str | None = None,
+    isochrones: list[float] | None = None,
+) -> dict[str, Any]:
     options = dict(study.map_options) if study is not None else {}
+    if isochrones is not None:
+        spec = options.get("isochrones")
+        options["isochrones"] = {
+            **(dict(spec) if isinstance(spec, dict) else {"sites": "top"}),
+            "minutes": isochrones,
+        }
     if basemap is not None:
         options["basemap"] = basemap
+    if lang is not None:
+        options["lang"] = lang
     if offline is not None:
         options["offline"] = offline
     return options
@@ -187,7 +242,8 @@ def _map_page(ranked: gpd.GeoDataFrame, study: Study | None, options: dict[str, 
     "--out",
     "out",
     type=click.Path(path_type=Path),
-    help="Ranked table to write: .gpkg, .geojson, .csv or .parquet (default: the study's [outputs]).",
+    help="Ranked table to write: .gpkg, .geojson, .csv, .parquet or .xlsx (default: the "
+    "study's [outputs]).",
 )
 @click.option(
     "--top",
@@ -215,6 +271,8 @@ def _map_page(ranked: gpd.GeoDataFrame, study: Study | None, options: dict[str, 
     type=click.IntRange(min=100),
     help="Monte-Carlo weight draws for a robustness summary.",
 )
+@_isochrones_option
+@_lang_option
 @click.pass_context
 def rank(
     ctx: click.Context,
@@ -227,6 +285,8 @@ def rank(
     offline: bool | None,
     basemap: str | None,
     draws: int | None,
+    isochrones: list[float] | None,
+    lang: str | None,
 ) -> None:
     """Score and rank the candidate sites of STUDY and write the ranked table.
 
@@ -245,27 +305,28 @@ def rank(
         map_path = str(study_map)
     if no_map:
         map_path = None
-    if map_path is None and (basemap is not None or offline is not None):
-        raise click.UsageError("--basemap and --offline/--online go with --map.")
+    if map_path is None and (basemap is not None or offline is not None or isochrones):
+        raise click.UsageError("--basemap, --offline/--online and --isochrones go with --map.")
     if out is None:
         out = Path(str(study.outputs["dir"])) / str(study.outputs["table"])
     the_map = Path(map_path) if map_path is not None else None
     _check_outputs(out, force=force)  # first: a path that names no file has no sidecar
     _check_outputs(_study_sidecar(out), the_map, force=force)
-    ranked = rank_sites(study, progress=not ctx.obj["quiet"])
+    table_lang = check_lang(lang) if lang else "en"
+    ranked = rank_sites(study, progress=not ctx.obj["quiet"], lang=table_lang)
     if draws:
         from geoplan.decide.robustness import add_robustness
 
         ranked = add_robustness(ranked, draws=draws, top_k=top or study.top)
     page = None
     if the_map is not None:
-        page = _map_page(ranked, study, _map_options(study, basemap, offline))
+        page = _map_page(ranked, study, _map_options(study, basemap, offline, lang, isochrones))
     with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
-        _stage_result(staged, ranked, study, out)
+        _stage_result(staged, ranked, study, out, table_lang)
         if page is not None and the_map is not None:
             _stage_map(staged, page, the_map, None)
-    _print_top(ranked, top or study.top)
-    _said_written(staged)
+    _print_top(ranked, top or study.top, table_lang)
+    _said_written(staged, table_lang)
 
 
 @cli.command()
@@ -395,13 +456,18 @@ def _read_result(path: Path) -> gpd.GeoDataFrame:
     "--out", "out", type=click.Path(path_type=Path), required=True, help="HTML map to write."
 )
 @click.option(
-    "--png", type=click.Path(path_type=Path), help="Also write a PNG snapshot (headless Chromium)."
+    "--png",
+    type=click.Path(path_type=Path),
+    help="Also write a snapshot (headless Chromium): a .png image, or a .pdf print of the map "
+    "(A4 landscape, without the on-screen controls).",
 )
 @click.option(
     "--offline/--online", default=None, help="Self-contained map (default) or CDN-linked map."
 )
 @click.option("--basemap", help="carto-light, osm, tianditu, gaode or none.")
 @click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@_isochrones_option
+@_lang_option
 def map_command(
     result: Path,
     out: Path,
@@ -409,6 +475,8 @@ def map_command(
     offline: bool | None,
     basemap: str | None,
     force: bool,
+    isochrones: list[float] | None,
+    lang: str | None,
 ) -> None:
     """Draw the interactive map of a ranked table (RESULT from `geoplan rank`).
 
@@ -418,14 +486,85 @@ def map_command(
     if png is not None:
         from geoplan.maps import snapshot
 
-        snapshot.check_png_path(png)
+        snapshot.check_snapshot_path(png)
     _check_outputs(out, png, force=force)
     ranked = _read_result(result)
     study = _result_study(result)
-    page = _map_page(ranked, study, _map_options(study, basemap, offline))
+    if study is not None:  # a table written in Chinese: its columns' names back
+        ranked = tables.canonical(ranked, _criteria_meta(study))
+    page = _map_page(ranked, study, _map_options(study, basemap, offline, lang, isochrones))
     with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
         _stage_map(staged, page, out, png)
-    _said_written(staged)
+    _said_written(staged, check_lang(lang) if lang else "en")
+
+
+@cli.command()
+@verbosity_options
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The report to write, a .pdf; its HTML twin is written beside it (same name, .html).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    help="How many top sites get a row and a dossier page (default: the study's top).",
+)
+@click.option(
+    "--robustness",
+    "draws",
+    type=click.IntRange(min=100),
+    help="Monte-Carlo weight draws: each dossier then says how robust its rank is.",
+)
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@_lang_option
+@click.pass_context
+def report(
+    ctx: click.Context,
+    study_path: Path,
+    out: Path,
+    top: int | None,
+    draws: int | None,
+    force: bool,
+    lang: str | None,
+) -> None:
+    """Write the study report of STUDY: a PDF and its HTML twin.
+
+    The report holds the title, the method and weights (with the AHP consistency
+    ratio), the map, the ranked table of the top sites, one dossier page per top
+    site (inset map, score breakdown, robustness, life-circle gaps), the excluded
+    sites with their reasons and the data sources with their SHA-256 hashes.
+    Printing needs the local Chromium (default language: zh+en).
+    """
+    from geoplan.report.build import check_report_path, study_report, twin_path
+
+    pdf = check_report_path(out)
+    _check_outputs(pdf, twin_path(pdf), force=force)
+    study = load_study(study_path)
+    the_lang = check_lang(lang) if lang else "zh+en"
+    files = study_report(
+        study,
+        pdf,
+        lang=the_lang,
+        top=top,
+        robustness_draws=draws,
+        force=force,
+        progress=not ctx.obj["quiet"],
+        written=_WRITTEN,
+    )
+    for path in (files.pdf, files.html):
+        click.echo(say("wrote", the_lang, path=path))
+
+
+def _criteria_meta(study: Study) -> list[dict[str, Any]]:
+    """The study's criteria as a table's attrs describe them (names, labels, units)."""
+    return [
+        {"name": c.name, "label": c.title, "label_zh": c.label_zh, "unit": c.value_unit}
+        for c in study.criteria
+    ]
 
 
 def _result_study(table: Path) -> Study | None:

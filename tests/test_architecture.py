@@ -18,6 +18,8 @@ room                  may import
 ``choose``            ``io``, ``measure``, ``streets``, ``study``
 ``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
                       ``study``, ``choose``
+``report``            ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
+                      ``study``, ``choose``, ``maps``
 ``cli``               everything
 ====================  =============================================================
 
@@ -38,7 +40,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "geoplan"
 
-STAGES = ("io", "measure", "streets", "indicators", "transit", "decide", "study", "choose", "maps")
+STAGES = (
+    "io",
+    "measure",
+    "streets",
+    "indicators",
+    "transit",
+    "decide",
+    "study",
+    "choose",
+    "maps",
+    "report",
+)
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
     "measure": frozenset({"io"}),
@@ -50,6 +63,9 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "choose": frozenset({"io", "measure", "streets", "study"}),
     "maps": frozenset(
         {"io", "measure", "streets", "indicators", "transit", "decide", "study", "choose"}
+    ),
+    "report": frozenset(
+        {"io", "measure", "streets", "indicators", "transit", "decide", "study", "choose", "maps"}
     ),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),

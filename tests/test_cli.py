@@ -103,9 +103,9 @@ def test_unknown_output_format(
     capsys: pytest.CaptureFixture[str], sample_study_path: Path, tmp_path: Path
 ) -> None:
     code, _, err = _main(
-        capsys, "-q", "rank", str(sample_study_path), "--out", str(tmp_path / "r.xlsx")
+        capsys, "-q", "rank", str(sample_study_path), "--out", str(tmp_path / "r.docx")
     )
-    assert code == 1 and "'.gpkg'" in err
+    assert code == 1 and "'.gpkg'" in err and "'.xlsx'" in err
     assert list(tmp_path.iterdir()) == []
 
 

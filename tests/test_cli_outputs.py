@@ -288,7 +288,7 @@ def test_ctrl_c_never_prints_a_traceback(sample_study_path: Path, tmp_path: Path
 # --- bad destinations ------------------------------------------------------------------
 
 
-def test_png_must_be_a_png(
+def test_snapshot_must_be_a_png_or_a_pdf(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_study_path: Path
 ) -> None:
     table = tmp_path / "r.gpkg"
@@ -301,10 +301,10 @@ def test_png_must_be_a_png(
         "--out",
         str(tmp_path / "m.html"),
         "--png",
-        str(tmp_path / "m.pdf"),
+        str(tmp_path / "m.jpg"),
     )
-    assert code == 1 and "does not end in .png" in err and err.count("\n") == 1
-    assert not (tmp_path / "m.pdf").exists() and not (tmp_path / "m.html").exists()
+    assert code == 1 and "does not end in .png or .pdf" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.jpg").exists() and not (tmp_path / "m.html").exists()
 
 
 @pytest.mark.parametrize("target", ["/", ".", ""])

@@ -146,6 +146,10 @@ def hostile_study(folder: Path, p: dict[str, str]) -> Path:
     gpd.read_file(SAMPLE / "area.geojson").to_file(folder / "area.geojson", driver="GeoJSON")
     for name in ("housing.csv", "services.csv"):  # layers the map does not draw
         (folder / name).write_bytes((SAMPLE / name).read_bytes())
+    context = gpd.read_file(SAMPLE / "context.geojson")  # the context basemap's labels
+    context.loc[context["kind"] == "district", "name_zh"] = p["jinja_stmt"]
+    context.loc[context["kind"] == "canal", "name_zh"] = p["html"]
+    context.to_file(folder / "context.geojson", driver="GeoJSON")
 
     text = (SAMPLE / "study.toml").read_text(encoding="utf-8")
     text = re.sub(
@@ -342,7 +346,81 @@ def test_hostile_text_shows_literally_in_the_browser(tmp_path: Path, sentinel: P
             assert p["jinja_expr"] in popup_text and p["jinja_stmt"] in popup_text
             method = page.inner_text(".gp-method")
             assert p["jinja_rce2"] in method and p["jinja_comment"] in method
+            labels = page.evaluate(
+                "Array.from(document.querySelectorAll('.gp-ctx-label')).map(e => e.textContent)"
+            )
+            assert p["jinja_stmt"] in labels and p["html"] in labels  # text, never markup
             assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+            assert dialogs == []
+        finally:
+            browser.close()
+    assert not sentinel.exists()
+
+
+# --------------------------------------------------------------------------------------
+# The study report: a fixed template, every user text through html.escape
+# --------------------------------------------------------------------------------------
+
+
+def test_report_of_a_hostile_study(tmp_path: Path, sentinel: Path) -> None:
+    import html as _html
+
+    from geoplan.report import report_html
+    from geoplan.study.files import load_study
+    from geoplan.study.ranking import rank_sites
+
+    p = payloads(sentinel)
+    study = load_study(hostile_study(tmp_path / "study", p))
+    ranked = rank_sites(study)
+    top = int(ranked["eligible"].sum())  # every eligible site gets a dossier
+    for lang in ("en", "zh", "zh+en"):
+        page = report_html(study, ranked, lang=lang, top=top, insets=False)
+        assert "<script" not in page.lower() and "<img src=x" not in page  # never markup
+        for evaluated in EVALUATED:
+            assert evaluated not in page
+        assert _html.escape(p["jinja_expr"]) in page  # template syntax shows literally
+        assert "J{{ 6*7 }}J" in page
+    page = report_html(study, ranked, lang="en", top=top, insets=False)
+    shown = [
+        p["jinja_rce"],  # the title, a site's and a park's name
+        p["jinja_broken"],
+        p["js_template"],
+        p["jinja_stmt"],  # a criterion's label
+        p["jinja_expr"],  # the exclusion zones (in reasons)
+    ]
+    for text in shown:
+        assert _html.escape(text) in page, text
+    status = ranked.loc[ranked["status"] == p["html"]]
+    if len(status) and bool(status["eligible"].iloc[0]):  # a site's attribute in its dossier
+        assert _html.escape(p["html"]) in page
+    assert not sentinel.exists()
+
+
+@pytest.mark.browser
+def test_hostile_report_prints_literally(tmp_path: Path, sentinel: Path) -> None:
+    """Through the CLI: the report is printed, and its twin shows the text, runs nothing."""
+    from test_maps_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser
+
+    from geoplan.cli import main
+
+    sync_playwright = _need_browser()
+    p = payloads(sentinel)
+    study = hostile_study(tmp_path / "study", p)
+    pdf = tmp_path / "report.pdf"
+    assert main(["-q", "report", str(study), "--out", str(pdf), "--top", "4"]) == 0
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto((tmp_path / "report.html").resolve().as_uri(), wait_until="load")
+            assert page.evaluate("window.__pwned") is None
+            assert page.evaluate("document.scripts.length") == 0
+            text = page.inner_text("body")
+            assert p["jinja_rce"] in text and p["jinja_expr"] in text
+            assert page.title().startswith(p["jinja_expr"])  # title_zh first, then the title
             assert dialogs == []
         finally:
             browser.close()

@@ -229,7 +229,7 @@ def test_site_properties_carry_the_breakdown(ranked):
     bad = ranked[~ranked["eligible"]].iloc[0]
     props_bad = by_name[f"{bad['name_zh']} / {bad['name']}"]
     assert props_bad["e"] == 0 and props_bad["r"] is None
-    assert props_bad["x"] == bad["reason"]
+    assert props_bad["x"] == f"位于禁建区“Red line <x>”内 / {bad['reason']}"  # zh+en by default
 
 
 def test_popups_show_robustness_when_the_table_has_it(tmp_path, ranked):
@@ -252,7 +252,7 @@ def test_popups_show_robustness_when_the_table_has_it(tmp_path, ranked):
     added = {"robustness", "p_top_k", "median_rank", "rank_p05", "rank_p95", "rank_best"}
     assert not added & {a["key"] for a in meta["attrs"]}, "shown as the robustness line only"
     page = map_html(m)
-    assert "稳健性 Robustness" in page
+    assert '"robustness":["稳健性","Robustness"]' in page  # the popup's label, as data
     assert in_page(robust.iloc[0]["robustness"], page)
     # also from a file written by `geoplan rank --robustness`, and escaped like any string
     evil = "<img src=y onerror=alert('robust')>"

@@ -9,6 +9,7 @@ CI), in which case they fail.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from test_maps import CRITERIA, EVIL, real_ranked, sample_layers, synthetic_ranked
 
 from geoplan.maps.build import make_map, save_map
-from geoplan.maps.snapshot import CHROMIUM_ARGS, save_png
+from geoplan.maps.snapshot import CHROMIUM_ARGS, save_pdf, save_png
 
 CHROMIUM = Path(os.environ.get("GEOPLAN_CHROMIUM", "/usr/bin/chromium"))
 
@@ -281,3 +282,55 @@ def test_png_snapshot(tmp_path: Path, offline_map: Path) -> None:
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 20_000  # a drawn map, not a blank page
+
+
+def test_print_layout_hides_the_controls_and_keeps_legend_and_scale(page: Page) -> None:
+    page.page.emulate_media(media="print")
+    try:
+        shown = page.js(
+            """() => Object.fromEntries([
+                ".leaflet-control-zoom", ".leaflet-control-layers", ".leaflet-control-search",
+                ".leaflet-control-measure", ".leaflet-control-fullscreen",
+                ".gp-legend", ".leaflet-control-scale", ".gp-title"
+            ].map((s) => {
+                const e = document.querySelector(s);
+                return [s, e !== null && getComputedStyle(e).display !== "none"];
+            }))"""
+        )
+    finally:
+        page.page.emulate_media(media="screen")
+    for hidden in ("zoom", "layers", "search", "measure", "fullscreen"):
+        assert shown[f".leaflet-control-{hidden}"] is False, hidden
+    assert shown[".gp-legend"] and shown[".leaflet-control-scale"] and shown[".gp-title"]
+
+
+def test_pdf_print_of_a_map(tmp_path: Path, offline_map: Path) -> None:
+    _need_browser()
+    pdf = save_pdf(offline_map, tmp_path / "map.pdf", browser=CHROMIUM, allow_network=False)
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1  # one landscape page
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    assert box is not None
+    width, height = (float(v) for v in box.groups())
+    assert width == pytest.approx(297 / 25.4 * 72, abs=2)  # A4 landscape, in points
+    assert height == pytest.approx(210 / 25.4 * 72, abs=2)
+    assert len(data) > 50_000  # a drawn map, not a blank page
+
+
+def test_cli_map_writes_a_pdf_print(tmp_path: Path, sample_study_path: Path) -> None:
+    _need_browser()
+    from geoplan.cli import main
+
+    table = tmp_path / "r.gpkg"
+    assert main(["-q", "rank", str(sample_study_path), "--out", str(table)]) == 0
+    args = ["-q", "map", str(table), "--out", str(tmp_path / "m.html"), "--png"]
+    assert main([*args, str(tmp_path / "m.pdf")]) == 0
+    assert (tmp_path / "m.pdf").read_bytes()[:5] == b"%PDF-"
+    assert main([*args, str(tmp_path / "m.pdf")]) == 1  # never over a file without --force
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m.html",
+        "m.pdf",
+        "r.gpkg",
+        "r.gpkg.study.toml",
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import types
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,18 @@ def test_station_areas_and_life_circles_follow_the_walk_network(shanghai, sample
     ]
     assert sum(html.escape("Jing'an Temple") in t for t in tips) == 2
     assert "Jing'an" not in map_html(m), "names reach the page escaped, as data"
+
+
+def test_life_circle_layers_speak_the_map_language(sample) -> None:
+    ranked, study = sample
+    words = {"en": "Life-circle gaps", "zh": "生活圈缺口"}
+    for lang, other in (("en", r"[\u4e00-\u9fff]"), ("zh", r"\b(?:no|within|circle)\b")):
+        m = make_map(ranked, study, basemap="none", lang=lang)
+        layer = layer_named(m, words[lang])
+        # the gaps, after the site's own name (data, in whatever language it was written)
+        gaps = [
+            f["properties"]["_t"].split("</b>", 1)[1] for f in layer.page_data["data"]["features"]
+        ]
+        assert gaps and all(gaps), lang
+        assert not any(re.search(other, g) for g in gaps), lang
+        assert not re.search(other, re.sub("<[^>]+>", "", layer.layer_name)), layer.layer_name

@@ -174,3 +174,88 @@ def test_warnings_name_sites_by_their_id(study_folder: Path, tmp_path: Path) -> 
     assert "position" not in message and "np." not in message
     assert ranked["name"].tolist().count("at sea") == 1  # the table keeps its own rows
     assert list(ranked.index) == list(range(len(ranked)))
+
+
+def _iso_study(study_folder: Path, map_table: str) -> Path:
+    """The network study with site ids, its map asking for isochrones."""
+    sites = pd.read_csv(study_folder / "sites.csv")
+    sites.insert(0, "site_id", [f"H{i:02d}" for i in range(len(sites))])
+    sites.to_csv(study_folder / "sites_ids.csv", index=False)
+    text = (study_folder / "study.toml").read_text(encoding="utf-8")
+    text = text.replace('path = "sites.csv"', 'path = "sites_ids.csv"\nid_column = "site_id"')
+    text = text.replace(
+        'title = "Helsinki network test"', 'title = "Helsinki network test"\ntop = 3'
+    )
+    path = study_folder / "study_iso.toml"
+    path.write_text(text + "\n" + map_table, encoding="utf-8")
+    return path
+
+
+@pytest.mark.filterwarnings("ignore:1 of 51 sites:geoplan.GeoplanWarning")
+def test_isochrones_from_the_study_file(study_folder: Path) -> None:
+    from geoplan.maps.build import map_html
+    from geoplan.study.isochrones import site_isochrones
+
+    path = _iso_study(study_folder, '[map]\nisochrones = { sites = "top", minutes = [5, 10] }\n')
+    study = gp.load_study(path)
+    ranked = gp.rank_sites(study)
+    top = ranked.loc[ranked["eligible"], "site_id"].head(3).tolist()
+    iso = site_isochrones(study, ranked, minutes=[5, 10])
+    assert sorted(set(iso["site_id"])) == sorted(top)  # the site ids kept on the result
+    assert set(iso["minutes"]) == {5.0, 10.0} and len(iso) == 6
+    areas = iso.pivot_table(index="site_id", columns="minutes", values="area_km2")
+    assert (areas[10.0] > areas[5.0]).all()
+    names = ranked.set_index("site_id").loc[iso["site_id"], "name"].tolist()
+    assert iso["name"].tolist() == names
+    # The same isochrones as along the network directly, from the sites' own points.
+    net = gp.load_network(study.network["source"], mode="walk", crs=study.metric_crs)
+    first = ranked[ranked["site_id"] == top[0]].to_crs(study.metric_crs).geometry
+    direct = gp.isochrones(net, first, minutes=(10,))
+    assert iso.loc[(iso["site_id"] == top[0]) & (iso["minutes"] == 10), "area_km2"].iloc[
+        0
+    ] == pytest.approx(direct["area_km2"].iloc[0])
+    page = map_html(gp.make_map(ranked, study, basemap="none", lang="en"))
+    assert "Walk isochrones" in page  # [map] isochrones drawn without a keyword
+    named = site_isochrones(study, ranked, sites=[top[2]], minutes=[5])
+    assert named["site_id"].tolist() == [top[2]]
+    with pytest.raises(gp.StudyError, match="not in the table"):
+        site_isochrones(study, ranked, sites=["nope"], minutes=[5])
+
+
+@pytest.mark.filterwarnings("ignore:1 of 51 sites:geoplan.GeoplanWarning")
+def test_cli_isochrones(
+    study_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geoplan.cli import main
+
+    path = _iso_study(study_folder, "")
+    table, page = tmp_path / "r.gpkg", tmp_path / "m.html"
+    args = ["-q", "rank", str(path), "--out", str(table), "--map", str(page), "--lang", "en"]
+    assert main([*args, "--isochrones", "5,10"]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "Walk isochrones" in text
+    again = tmp_path / "m2.html"
+    assert main(["-q", "map", str(table), "--out", str(again), "--isochrones", "5"]) == 0
+    assert "步行等时圈" in again.read_text(encoding="utf-8")  # the map's default zh+en
+    capsys.readouterr()
+    assert main(["-q", "map", str(table), "--out", str(again), "--isochrones", "0"]) == 2
+    assert "positive minutes" in capsys.readouterr().err
+
+
+def test_isochrones_need_a_street_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geoplan.cli import main
+    from geoplan.maps.build import map_kwargs
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "changzhou" / "study.toml"
+    args = ["-q", "rank", str(sample), "--out", str(tmp_path / "r.gpkg")]
+    assert main([*args, "--map", str(tmp_path / "m.html"), "--isochrones", "5,10"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Isochrones need a street network") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert main([*args, "--isochrones", "5"]) == 2  # they go with a map
+    with pytest.raises(gp.StudyError, match="isochrones.minutes"):
+        map_kwargs({"isochrones": {"minutes": [-5]}})
+    with pytest.raises(gp.StudyError, match="isochrones.sites"):
+        map_kwargs({"isochrones": {"sites": "best"}})

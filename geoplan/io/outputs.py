@@ -36,8 +36,6 @@ from types import FrameType
 from typing import Final
 
 import geopandas as gpd
-import pandas as pd
-import shapely
 
 from geoplan._errors import OutputExistsError, OutputWriteError
 
@@ -59,6 +57,7 @@ OUTPUT_FORMATS: Final = {
     ".json": "GeoJSON",
     ".csv": "CSV",
     ".parquet": "GeoParquet",
+    ".xlsx": "Excel",
 }
 #: Below this much free space after a failed write, the disk is reported full.
 _FULL_BYTES: Final = 1 << 20
@@ -430,18 +429,6 @@ def write_text(text: str, path: str | Path, *, force: bool = False) -> Path:
     return Path(path)
 
 
-def _table_for_csv(layer: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Points become lon/lat columns; other geometries a WKT column."""
-    table = pd.DataFrame(layer.drop(columns=layer.geometry.name))
-    geoms = layer.geometry
-    if len(geoms) and bool((geoms.geom_type == "Point").all()):
-        table["lon"] = geoms.x.round(7)
-        table["lat"] = geoms.y.round(7)
-    else:
-        table["wkt"] = shapely.to_wkt(geoms.values, rounding_precision=7)
-    return table
-
-
 def _layer_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in OUTPUT_FORMATS:
@@ -459,8 +446,14 @@ def _write_layer_to(layer: gpd.GeoDataFrame, temp: Path, suffix: str, layer_name
         layer.to_file(temp, driver="GeoJSON")
     elif suffix == ".parquet":
         layer.to_parquet(temp)
+    elif suffix == ".xlsx":
+        from geoplan.io.tables import write_workbook
+
+        write_workbook(layer, temp)
     else:
-        _table_for_csv(layer).to_csv(temp, index=False, encoding="utf-8-sig")
+        from geoplan.io.tables import flat_table
+
+        flat_table(layer).to_csv(temp, index=False, encoding="utf-8-sig")
 
 
 def write_layer(
@@ -474,7 +467,9 @@ def write_layer(
         What to write.
     path : str or pathlib.Path
         ``.gpkg``, ``.geojson``/``.json``, ``.csv`` (points as lon/lat columns,
-        other shapes as WKT) or ``.parquet`` (GeoParquet).
+        other shapes as WKT), ``.parquet`` (GeoParquet) or ``.xlsx`` (Excel: the
+        sites, the criteria and weights, and the excluded sites on three sheets;
+        see :func:`geoplan.io.tables.write_workbook`).
     force : bool
         Allow replacing an existing file.
     layer_name : str, optional

@@ -29,6 +29,7 @@ from geoplan._errors import CoordinateError, GeoplanError
 from geoplan.decide.weights import normalize_weights
 from geoplan.io.coords import wgs84_to_gcj02
 from geoplan.maps import basemaps as _basemaps
+from geoplan.maps._i18n import pair, tr
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ _DISPLAY_DECIMALS: Final = 6
 _MAX_ATTRIBUTES: Final = 14
 #: Columns that name a feature (besides a layer's own name column).
 _NAME_COLUMNS: Final = ("name_zh", "name")
-_DEFAULT_TITLE: Final = "候选地块评分排名 Ranked candidate sites"
 
 #: Bilingual labels for common attribute columns (others show their column name).
 ATTRIBUTE_LABELS: Final = {
@@ -61,13 +61,19 @@ ATTRIBUTE_LABELS: Final = {
     "minutes": "时间（分钟） Minutes",
     "health_buffer_m": "卫生防护距离 Health buffer (m)",
 }
-#: Bilingual names of the aggregation methods.
-_METHOD_LABELS: Final = {
-    "weighted_sum": "加权求和 weighted sum",
-    "topsis": "TOPSIS",
-    "vikor": "VIKOR",
-    "owa": "有序加权平均 OWA",
+#: Chinese and English names of the aggregation methods.
+_METHOD_PAIRS: Final = {
+    "weighted_sum": ("加权求和", "weighted sum"),
+    "topsis": ("", "TOPSIS"),
+    "vikor": ("", "VIKOR"),
+    "owa": ("有序加权平均", "OWA"),
 }
+
+
+def _method_label(method: str) -> str:
+    zh, en = _METHOD_PAIRS.get(method, ("", method))
+    return pair(zh, en)
+
 
 # --------------------------------------------------------------------------------------
 # Escaping and formatting
@@ -127,7 +133,7 @@ def _fmt_number(value: object) -> str:
     if plain is None:
         return "—"
     if isinstance(plain, bool):
-        return "是 yes" if plain else "否 no"
+        return tr("yes" if plain else "no")
     if isinstance(plain, int):
         return f"{plain:,}"
     if isinstance(plain, float):
@@ -136,7 +142,12 @@ def _fmt_number(value: object) -> str:
 
 
 def _attr_label(column: str) -> str:
-    return ATTRIBUTE_LABELS.get(column, column.replace("_", " "))
+    """A column's label in the map's language (its name, spaced, when unknown)."""
+    both = ATTRIBUTE_LABELS.get(column)
+    if both is None:
+        return column.replace("_", " ")
+    zh, _, en = both.partition(" ")
+    return pair(zh, en)
 
 
 def _swatch(color: str, square: bool = False) -> str:
@@ -367,8 +378,8 @@ def _titles(title: str | None, study: Any, frame: pd.DataFrame) -> tuple[str, st
         en = str(getattr(study, "title", "") or "")
         title, subtitle = (zh, en) if zh else (en, "")
     n_eligible = int(frame["eligible"].sum())
-    counts = f"{len(frame)} 个候选地块 candidate sites · {n_eligible} 个符合条件 eligible"
-    return title or _DEFAULT_TITLE, f"{subtitle}\n{counts}" if subtitle else counts
+    counts = f"{tr('m_counts', n=len(frame))} · {tr('m_counts_eligible', n=n_eligible)}"
+    return title or tr("m_default_title"), f"{subtitle}\n{counts}" if subtitle else counts
 
 
 def _layer_file_sources(study: Any) -> list[str]:
@@ -394,44 +405,35 @@ def _method_html(
     shifted: bool,
 ) -> str:
     """The methodology note: method, weights, decays, data sources and dates, basemap."""
-    method_label = _METHOD_LABELS.get(method, method)
+    method_label = _method_label(method)
+    weighted = method == "weighted_sum"
     parts = [
-        "<details open><summary>方法说明 Methodology</summary>",
-        f"<p>总分 Score = {'Σ 权重 × 指标得分' if method == 'weighted_sum' else method_label}"
-        f"（0–1）. {_esc(method_label)}: "
-        + (
-            "score = Σ weight × criterion score (0–1)."
-            if method == "weighted_sum"
-            else "criterion scores (0–1) combined with the weights below."
-        )
+        f"<details open><summary>{tr('m_method')}</summary>",
+        "<p>"
+        + _esc(tr("m_ws_sentence" if weighted else "m_other_sentence"))
+        + ("" if weighted else f" ({_esc(method_label)})")
         + "</p><ul>",
     ]
     for c in criteria:
         weight = f"{c.weight:.0%}" if math.isfinite(c.weight) else "?"
-        label = f"{_esc(c.label_zh)} {_esc(c.label)}" if c.label_zh else _esc(c.label)
+        label = _esc(pair(c.label_zh, c.label))
         decay = f" — {_esc(c.decay)}" if c.decay else ""
         how = f"; {_esc(c.metric)}" if c.metric and c.metric != "straight-line distance" else ""
         parts.append(f"<li><b>{weight}</b> {label} ({_esc(c.unit)}){decay}{how}</li>")
     parts.append("</ul>")
-    parts.append(
-        "<p>硬约束不满足的地块为灰色，悬停可见原因。 Grey sites fail a hard constraint; "
-        "hover to see why.</p>"
-    )
+    parts.append(f"<p>{_esc(tr('m_grey_sites'))}</p>")
     sources = list(data_sources) if data_sources is not None else _layer_file_sources(study)
     if sources:
-        parts.append("<p>数据来源 Data: " + "; ".join(_esc(s) for s in sources) + "</p>")
+        parts.append(f"<p>{tr('m_data')}: " + "; ".join(_esc(s) for s in sources) + "</p>")
     if data_date:
-        parts.append(f"<p>数据日期 Data date: {_esc(data_date)}</p>")
+        parts.append(f"<p>{tr('m_data_date')}: {_esc(data_date)}</p>")
     study_path = getattr(study, "path", None) if study is not None else None
     if study_path:
-        parts.append(f"<p>研究文件 Study file: {_esc(Path(str(study_path)).name)}</p>")
+        parts.append(f"<p>{tr('m_study_file')}: {_esc(Path(str(study_path)).name)}</p>")
     if shifted:
-        parts.append(
-            "<p>底图为高德（GCJ-02），图层已按 GCJ-02 偏移显示；分析数据仍为 WGS-84。 Amap tiles "
-            "are GCJ-02: layers are drawn shifted to match; the analysis stays in WGS-84.</p>"
-        )
+        parts.append(f"<p>{_esc(tr('m_gcj02_note'))}</p>")
     parts.append(
-        f'<p class="gp-muted">生成 Generated {dt.date.today().isoformat()} · '
-        f"geoplan {_esc(__version__)} · 底图 Basemap: {_esc(basemap.label)}</p></details>"
+        f'<p class="gp-muted">{tr("m_generated")} {dt.date.today().isoformat()} · '
+        f"geoplan {_esc(__version__)} · {tr('m_basemap')}: {_esc(basemap.label)}</p></details>"
     )
     return "".join(parts)

@@ -25,12 +25,14 @@ from folium.template import Template
 
 from geoplan.maps import basemaps as _basemaps
 from geoplan.maps._data import INELIGIBLE_COLOR, _esc
+from geoplan.maps._i18n import tr
 from geoplan.maps._page import PageDataMixin
 from geoplan.maps.offline import _read_asset
 
 __all__ = [
     "FeatureLayer",
     "LayerControl",
+    "LayerLegend",
     "MapInfo",
     "MiniMap",
     "RingsLayer",
@@ -76,6 +78,7 @@ class _Panes(MacroElement):
         {{ this._parent.get_name() }}.createPane({{ name|tojson }}).style.zIndex = {{ z }};
         {%- endfor %}
         {{ this._parent.get_name() }}.getPane("gpRings").style.pointerEvents = "none";
+        {{ this._parent.get_name() }}.getPane("gpContext").style.pointerEvents = "none";
         {% endmacro %}
         """
     )
@@ -83,7 +86,14 @@ class _Panes(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "GeoplanPanes"
-        self.panes = [("gpAreas", 405), ("gpRings", 415), ("gpPoints", 430), ("gpSites", 450)]
+        self.panes = [
+            ("gpContext", 250),
+            ("gpSurface", 380),
+            ("gpAreas", 405),
+            ("gpRings", 415),
+            ("gpPoints", 430),
+            ("gpSites", 450),
+        ]
 
 
 class _GeoJsonLayer(PageDataMixin, folium.GeoJson):
@@ -114,9 +124,11 @@ class SitesLayer(_GeoJsonLayer):
             pane: "gpSites",
             renderer: {{ this.get_name() }}_renderer,
             style: {{ this.get_name() }}_kit.style,
+            bubblingMouseEvents: false,
             pointToLayer: function (feature, latlng) {
                 return L.circleMarker(latlng, Object.assign(
-                    {pane: "gpSites", renderer: {{ this.get_name() }}_renderer},
+                    {pane: "gpSites", renderer: {{ this.get_name() }}_renderer,
+                     bubblingMouseEvents: false},
                     {{ this.get_name() }}_kit.style(feature)));
             },
             onEachFeature: function (feature, layer) {
@@ -149,25 +161,35 @@ class SitesLayer(_GeoJsonLayer):
 
 
 class TopLabels(Layer):
-    """Rank badges for the top N eligible sites (DivIcons, click opens the site's popup)."""
+    """Rank badges for the top N eligible sites (DivIcons, click opens the site's popup).
+
+    Badges never pile up: at every zoom a badge that would overlap a better
+    site's is hidden and that badge shows ``+k`` and lists the hidden ranks in
+    its tooltip (zoom in to see them apart).  Tied ranks read ``3=``.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup();
-        (function (sites, kit, group, topN) {
+        (function (sites, kit, group, topN, map) {
             var found = [];
             sites.eachLayer(function (layer) {
                 if (kit.isTop(layer.feature.properties)) { found.push(layer); }
             });
             found.sort(function (a, b) {
-                return b.feature.properties.r - a.feature.properties.r;
+                return a.feature.properties.r - b.feature.properties.r;
             });
-            found.forEach(function (layer) {
+            var badges = found.map(function (layer) {
                 var p = layer.feature.properties;
                 var ll = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
                 var badge = document.createElement("div");
-                badge.textContent = String(parseInt(p.r, 10));
+                var text = document.createElement("span");
+                text.textContent = String(parseInt(p.r, 10)) + (p.ti ? "=" : "");
+                var more = document.createElement("sup");
+                more.className = "gp-rank-more";
+                badge.appendChild(text);
+                badge.appendChild(more);
                 badge.style.background = kit.color(p.s);
                 var marker = L.marker(ll, {
                     icon: L.divIcon({className: "gp-rank", html: badge,
@@ -175,13 +197,49 @@ class TopLabels(Layer):
                     keyboard: false,
                     zIndexOffset: 1000 + (topN - p.r)
                 });
-                marker.bindTooltip(function () { return kit.tooltip(layer); },
-                    {direction: "top", offset: [0, -10], opacity: 0.95});
+                var entry = {marker: marker, layer: layer, more: more, hidden: []};
+                marker.bindTooltip(function () {
+                    var tip = kit.tooltip(layer);
+                    if (entry.hidden.length) {
+                        tip += "<br>+ #" + entry.hidden.map(function (h) {
+                            return kit.esc(h.layer.feature.properties.r);
+                        }).join(", #") + " (" + kit.esc(kit.tr("zoom_in")) + ")";
+                    }
+                    return tip;
+                }, {direction: "top", offset: [0, -10], opacity: 0.95});
                 marker.on("click", function () { layer.openPopup(ll); });
-                group.addLayer(marker);
+                return entry;
             });
+            function declutter() {
+                if (!map.hasLayer(group)) { return; }
+                var shown = [];
+                badges.forEach(function (b) {
+                    var pt = map.latLngToContainerPoint(b.marker.getLatLng());
+                    var near = null;
+                    shown.forEach(function (s) {
+                        if (!near && Math.abs(s.pt.x - pt.x) < 24 && Math.abs(s.pt.y - pt.y) < 24) {
+                            near = s;
+                        }
+                    });
+                    b.hidden = [];
+                    if (near) {
+                        near.b.hidden.push(b);
+                        if (group.hasLayer(b.marker)) { group.removeLayer(b.marker); }
+                    } else {
+                        shown.push({b: b, pt: pt});
+                        if (!group.hasLayer(b.marker)) { group.addLayer(b.marker); }
+                    }
+                });
+                badges.forEach(function (b) {
+                    b.more.textContent = b.hidden.length ? "+" + b.hidden.length : "";
+                });
+            }
+            badges.forEach(function (b) { group.addLayer(b.marker); });
+            map.on("zoomend viewreset", declutter);
+            group.on("add", function () { setTimeout(declutter, 0); });
+            map.whenReady(function () { setTimeout(declutter, 0); });
         })({{ this.sites.get_name() }}, {{ this.sites.get_name() }}_kit,
-           {{ this.get_name() }}, {{ this.top_n }});
+           {{ this.get_name() }}, {{ this.top_n }}, {{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -252,15 +310,48 @@ class ScoreLegend(PageDataMixin, MacroElement):
         if top_n > 0:
             parts.append(
                 '<div class="gp-key"><span class="gp-rank-key">1</span>'
-                f"前 {int(top_n)} 名（排名） Top {int(top_n)} (rank)</div>"
+                f"{_esc(tr('m_top_rank', n=int(top_n)))}</div>"
             )
         if n_ineligible:
             parts.append(
                 f'<div class="gp-key"><span class="gp-dot" style="background:{INELIGIBLE_COLOR}">'
-                f"</span>不符合条件 Ineligible ({int(n_ineligible)})</div>"
+                f"</span>{_esc(tr('m_ineligible'))} ({int(n_ineligible)})</div>"
             )
         self.html = "".join(parts)
         self.page_data = self.html
+
+
+class LayerLegend(PageDataMixin, MacroElement):
+    """A legend (HTML built by geoplan, every value escaped) shown while its layer is on."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomright"});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "gp-panel gp-legend gp-layer-legend");
+            div.innerHTML = {{ this.data_ref }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        (function (map, layer, legend) {
+            function sync() {
+                var box = legend.getContainer();
+                if (box) { box.style.display = map.hasLayer(layer) ? "" : "none"; }
+            }
+            map.on("layeradd layerremove", function (e) { if (e.layer === layer) { sync(); } });
+            sync();
+        })({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str, layer: Layer) -> None:
+        super().__init__()
+        self._name = "LayerLegend"
+        self.layer = layer
+        self.page_data = html
 
 
 class MapInfo(PageDataMixin, MacroElement):
@@ -316,10 +407,12 @@ class FeatureLayer(_GeoJsonLayer):
         var {{ this.get_name() }} = L.geoJson(null, {
             pane: {{ this.pane|tojson }},
             interactive: {{ this.interactive|tojson }},
+            bubblingMouseEvents: false,
             style: function (feature) { return feature.properties._s || {}; },
             pointToLayer: function (feature, latlng) {
                 return L.circleMarker(latlng, Object.assign(
-                    {pane: {{ this.pane|tojson }}}, feature.properties._s || {}));
+                    {pane: {{ this.pane|tojson }}, bubblingMouseEvents: false},
+                    feature.properties._s || {}));
             },
             onEachFeature: function (feature, layer) {
                 var p = feature.properties;
@@ -434,11 +527,11 @@ class SiteSearch(folium.plugins.Search):
             search_label="n",
             search_zoom=zoom,
             position="topleft",
-            placeholder="搜索地块 Search sites",
+            placeholder=tr("m_search"),
             collapsed=True,
         )
-        self.text_err = "未找到 Not found"
-        self.text_cancel = "取消 Cancel"
+        self.text_err = tr("m_not_found")
+        self.text_cancel = tr("m_cancel")
 
 
 class MiniMap(JSCSSMixin, MacroElement):
@@ -486,8 +579,8 @@ class MiniMap(JSCSSMixin, MacroElement):
             "toggleDisplay": True,
             "zoomLevelOffset": -5,
             "strings": {
-                "hideText": "隐藏鹰眼图 Hide minimap",
-                "showText": "显示鹰眼图 Show minimap",
+                "hideText": tr("m_minimap_hide"),
+                "showText": tr("m_minimap_show"),
             },
         }
 
@@ -511,7 +604,13 @@ class LayerControl(PageDataMixin, folium.LayerControl):
             layers.forEach(function (layer, i) {
                 (overlay[i] ? overlays : base)[names[i]] = layer;
             });
-            return L.control.layers(base, overlays, {{ this.options|tojson }})
+            var options = {{ this.options|tojson }};
+            if (options.collapsed === null || options.collapsed === undefined) {
+                // "auto": folded into an icon on a phone-sized screen
+                var size = {{ this._parent.get_name() }}.getSize();
+                options.collapsed = size.x < 800 || size.y < 600;
+            }
+            return L.control.layers(base, overlays, options)
                 .addTo({{ this._parent.get_name() }});
         })({{ this.data_ref }});
         {% endmacro %}

@@ -33,21 +33,22 @@ from geoplan.indicators.life_circles import LEVELS, gb50180_levels, life_circles
 from geoplan.io import coords
 from geoplan.maps._context import _add_overlay
 from geoplan.maps._data import _esc, _feature_name, _swatch
+from geoplan.maps._i18n import current, pair, tr
 from geoplan.measure.distance import DistanceMetric, StraightLine
 from geoplan.streets.isochrone import isochrones
 from geoplan.streets.network import StreetNetwork
 from geoplan.streets.routing import NetworkMetric
 from geoplan.study._checks import INDICATOR_DEFAULTS
 
-__all__ = ["add_life_circles", "add_station_walk_areas", "walk_areas"]
+__all__ = ["add_life_circles", "add_station_walk_areas", "life_circle_facilities", "walk_areas"]
 
 logger = logging.getLogger(__name__)
 
-#: Level -> (colour, Chinese name, English name), widest drawn first.
+#: Level -> (colour, Chinese name, English name, short English), widest drawn first.
 _LEVEL_STYLE: Final = {
-    "lc15": ("#7b1fa2", "15分钟生活圈", "15-minute life circle"),
-    "lc10": ("#1976d2", "10分钟生活圈", "10-minute life circle"),
-    "lc5": ("#00897b", "5分钟生活圈", "5-minute life circle"),
+    "lc15": ("#7b1fa2", "15分钟生活圈", "15-minute life circle", "15 min"),
+    "lc10": ("#1976d2", "10分钟生活圈", "10-minute life circle", "10 min"),
+    "lc5": ("#00897b", "5分钟生活圈", "5-minute life circle", "5 min"),
 }
 _GAP_COLOR: Final = "#c62828"
 #: Frontage either side of a reachable street (metres), as in :func:`isochrones`.
@@ -86,7 +87,7 @@ def _local_crs(geoms: gpd.GeoSeries) -> Any:
     return coords.local_metric_crs((west, south, east, north))
 
 
-def _facilities(study: Any) -> tuple[gpd.GeoDataFrame, str] | None:
+def life_circle_facilities(study: Any) -> tuple[gpd.GeoDataFrame, str] | None:
     """The facilities a study checks life circles with, and their kind column.
 
     Those of a ``life_circle`` criterion, else ``[indicators] facilities_layer``
@@ -135,7 +136,7 @@ def add_life_circles(
     Returns whether anything was drawn (not when the study has no facilities
     with kinds).
     """
-    source = _facilities(study)
+    source = life_circle_facilities(study)
     if source is None:
         return False
     facilities, kind_column = source
@@ -146,7 +147,12 @@ def add_life_circles(
     sites = frame.to_crs(crs)
     found = life_circles(sites, facilities.to_crs(crs), kind_column=kind_column, metric=metric)
     names = _site_names(frame)
-    along = "沿步行路网 along the walk network" if network is not None else "直线 straight-line"
+    along = (
+        pair("沿步行路网", "along the walk network")
+        if network is not None
+        else pair("直线", "straight-line")
+    )
+    gap_columns = {"zh": ["gaps_zh"], "en": ["gaps_en"]}.get(current(), ["gaps_zh", "gaps_en"])
 
     gaps = frame.loc[~found["lc15_ok"].to_numpy() & frame["eligible"].to_numpy()]
     if len(gaps):
@@ -155,7 +161,7 @@ def add_life_circles(
         def gap_tooltip(row: Mapping[str, Any], name: str) -> str:
             label = row["_gp_site"]
             lines = [f"<b>{_esc(names[label])}</b>"]
-            for column in ("gaps_zh", "gaps_en"):
+            for column in gap_columns:
                 lines += [_esc(t) for t in str(texts.at[label, column]).split("; ") if t]
             return "<br>".join(lines)
 
@@ -173,7 +179,7 @@ def add_life_circles(
             tooltip=gap_tooltip,
             pane="gpPoints",
             label=lambda n, _: (
-                f"{_swatch(_GAP_COLOR)}生活圈缺口 Life-circle gaps ({n}, {_esc(along)})"
+                f"{_swatch(_GAP_COLOR)}{pair('生活圈缺口', 'Life-circle gaps')} ({n}, {_esc(along)})"
             ),
         )
 
@@ -192,19 +198,22 @@ def add_life_circles(
         def tooltip(row: Mapping[str, Any], name: str) -> str:
             label = row["point"]
             level = level_of[row["distance_m"]]
-            _, zh, en = _LEVEL_STYLE[level]
+            _, zh, en, _ = _LEVEL_STYLE[level]
             ok = bool(found.at[label, f"{level}_ok"])
-            verdict = "达标 meets GB 50180" if ok else "未达标 falls short of GB 50180"
+            verdict = (
+                pair("达标", "meets GB 50180") if ok else pair("未达标", "falls short of GB 50180")
+            )
             return (
-                f"<b>{_esc(names[label])}</b><br>{zh} {en} "
+                f"<b>{_esc(names[label])}</b><br>{pair(zh, en)} "
                 f"({row['distance_m']:,.0f} m, {_esc(along)})<br>{verdict}"
             )
 
         keys = " ".join(
-            f"{_swatch(color, True)}{zh} {d:,.0f} m"
-            for level, (color, zh, _) in _LEVEL_STYLE.items()
+            f"{_swatch(color, True)}{pair(zh, short)} {d:,.0f} m"
+            for level, (color, zh, _, short) in _LEVEL_STYLE.items()
             for d in [reach[level]]
         )
+        top_words = pair(f"前 {len(best)} 名生活圈", f"Life circles of the top {len(best)}")
         _add_overlay(
             m,
             gpd.GeoDataFrame(areas[["point", "distance_m"]], geometry=areas.geometry.values),
@@ -213,10 +222,7 @@ def add_life_circles(
             style=style,
             tooltip=tooltip,
             pane="gpAreas",
-            label=lambda n, _: (
-                f"前 {len(best)} 名生活圈 Life circles of the top {len(best)} "
-                f"({_esc(along)}) {keys}"
-            ),
+            label=lambda n, _: f"{top_words} ({_esc(along)}) {keys}",
         )
     return True
 
@@ -256,9 +262,12 @@ def add_station_walk_areas(
         },
         tooltip=lambda row, name: (
             f"<b>{_esc(names[int(row['point'])])}</b><br>"
-            f"步行 {row['distance_m']:,.0f} 米范围 within {row['distance_m']:,.0f} m on foot"
+            + pair(
+                f"步行 {row['distance_m']:,.0f} 米范围",
+                f"within {row['distance_m']:,.0f} m on foot",
+            )
         ),
         pane="gpRings",
-        label=lambda n, _: f"站点步行 {text} m 范围 Station walking areas {text} m",
+        label=lambda n, _: tr("m_station_walks", rings=text),
         interactive=False,
     )

@@ -55,6 +55,11 @@ def _chosen_basemaps(value: str | _basemaps.Basemap | Sequence[str]) -> list[_ba
     return chosen
 
 
+def _collapsed(value: object) -> bool | None:
+    """``None`` ("auto": collapsed on a narrow screen) or a fixed choice."""
+    return None if value is None or value == "auto" else bool(value)
+
+
 @dataclass(frozen=True)
 class _Settings:
     """The :func:`make_map` keywords once merged with the study's ``[map]`` table."""
@@ -67,7 +72,7 @@ class _Settings:
     colors: Sequence[str] | bcm.LinearColormap | None
     minimap: bool
     search: bool
-    layer_control_collapsed: bool
+    layer_control_collapsed: bool | None
     life_circles: bool
     tianditu_key: str | None
     embed_key: bool
@@ -118,8 +123,8 @@ def _settings(
         colors=_pick(colors, options, "colors", None),
         minimap=bool(_pick(minimap, options, "minimap", True)),
         search=bool(_pick(search, options, "search", True)),
-        layer_control_collapsed=bool(
-            _pick(layer_control_collapsed, options, "layer_control_collapsed", False)
+        layer_control_collapsed=_collapsed(
+            _pick(layer_control_collapsed, options, "layer_control_collapsed", None)
         ),
         life_circles=bool(_pick(life_circles, options, "life_circles", True)),
         tianditu_key=tianditu_key,

@@ -14,6 +14,7 @@ import geopandas as gpd
 
 from geoplan.maps._context import _add_feature_layer
 from geoplan.maps._data import _esc, _fmt_number, _swatch
+from geoplan.maps._i18n import tr
 
 __all__ = ["add_portfolio"]
 
@@ -46,10 +47,10 @@ def add_portfolio(m: folium.Map, portfolio: Any, *, shift: bool) -> None:
             "weight": 1.5,
             "fillOpacity": 0.08,
         },
-        tooltip=lambda row, name: f"服务范围 Service area: {_esc(row.get('site'))}",
+        tooltip=lambda row, name: f"{tr('m_service_area')}: {_esc(row.get('site'))}",
         pane="gpAreas",
         label=lambda n, _: (
-            f"{_swatch(_CHOSEN, True)}服务范围 Service areas "
+            f"{_swatch(_CHOSEN, True)}{tr('m_service_areas')} "
             f"({_fmt_number(portfolio.standard)} {_esc(portfolio.unit)})"
         ),
         popup_columns=[],
@@ -70,10 +71,11 @@ def add_portfolio(m: folium.Map, portfolio: Any, *, shift: bool) -> None:
                 "fillOpacity": 0.35,
             },
             tooltip=lambda row, name: (
-                f"<b>{_esc(name)}</b><br>未覆盖 Not covered: {_esc(_fmt_number(row.get('weight')))}"
+                f"<b>{_esc(name)}</b><br>{tr('m_not_covered')}: "
+                f"{_esc(_fmt_number(row.get('weight')))}"
             ),
             pane="gpPoints",
-            label=lambda n, _: f"{_swatch(_UNCOVERED)}未覆盖需求 Uncovered demand ({n})",
+            label=lambda n, _: f"{_swatch(_UNCOVERED)}{tr('m_uncovered')} ({n})",
             popup_columns=["weight", "cost"],
         )
     sites = portfolio.sites
@@ -93,9 +95,9 @@ def add_portfolio(m: folium.Map, portfolio: Any, *, shift: bool) -> None:
         },
         tooltip=lambda row, name: (
             f"<b>#{_esc(row.get('order'))} {_esc(_site_title(row))}</b><br>"
-            f"{_esc(row.get('role'))}; adds {_esc(_fmt_number(row.get('adds')))}"
+            f"{_esc(row.get('role'))}; {tr('m_adds')} {_esc(_fmt_number(row.get('adds')))}"
         ),
         pane="gpPoints",
-        label=lambda n, _: f"{_swatch(_CHOSEN)}选址组合 Portfolio ({n})",
+        label=lambda n, _: f"{_swatch(_CHOSEN)}{tr('m_portfolio')} ({n})",
         popup_columns=columns,
     )

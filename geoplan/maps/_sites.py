@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geoplan.io.lang import translate_reasons
 from geoplan.maps._data import (
     _MAX_ATTRIBUTES,
-    _METHOD_LABELS,
     _NAME_COLUMNS,
     INELIGIBLE_COLOR,
     _attr_label,
@@ -30,11 +30,15 @@ from geoplan.maps._data import (
     _feature_name,
     _geometry_json,
     _is_missing,
+    _method_label,
     _num,
     _plain,
     _swatch,
 )
 from geoplan.maps._elements import SitesLayer
+from geoplan.maps._i18n import current, js_labels, tr
+from geoplan.maps._i18n import pair as tr_pair
+from geoplan.study.ranking import ExplainedCriterion, explanations
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +69,70 @@ _COMPUTED: Final = frozenset(
         "rank_worst",
     }
 )
-#: How the popups write criterion units (others as they are).
-_UNIT_LABELS: Final = {
-    "m": "m",
-    "km": "km",
-    "min": "min",
-    "count": "个",
-    "jobs": "岗位 jobs",
+#: How the popups write criterion units (others as they are): (Chinese, English).
+_UNIT_PAIRS: Final = {
+    "m": ("m", "m"),
+    "km": ("km", "km"),
+    "min": ("min", "min"),
+    "jobs": ("岗位", "jobs"),
 }
+
+
+def _localise(
+    frame: gpd.GeoDataFrame, criteria: Sequence[_Criterion], explained: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
+    """Reasons, notes and explanations in the map's language (a copy; English tables only).
+
+    English reasons and notes are rendered again (:func:`geoplan.io.lang.translate_reasons`,
+    once per distinct text) and the explanation line of each site in ``explained`` (a
+    mask; default all) is written again from the table's numbers; the others are left
+    out (a grid's surface shows none).
+    """
+    lang = current()
+    table_lang = (frame.attrs.get("geoplan") or {}).get("lang", "en")
+    if lang == "en" or table_lang != "en":
+        return frame
+    frame = frame.copy()
+    for column in ("reason", "notes"):
+        if column in frame.columns:
+            texts = frame[column]
+            unique = {v: translate_reasons(v, lang) for v in pd.unique(texts) if isinstance(v, str)}
+            frame[column] = [unique.get(v, v) if isinstance(v, str) else v for v in texts]
+    needed = ["rank", "score", "eligible", "reason"]
+    needed += [x for c in criteria for x in (c.value_column, c.score_column, c.contrib_column)]
+    if "explanation" in frame.columns and all(c in frame.columns for c in needed):
+        items = [
+            ExplainedCriterion(
+                c.label,
+                c.label_zh,
+                c.unit,
+                c.weight,
+                c.value_column,
+                c.score_column,
+                c.contrib_column,
+            )
+            for c in criteria
+        ]
+        rows = np.ones(len(frame), dtype=bool) if explained is None else explained
+        lines = pd.Series(None, index=frame.index, dtype=object)
+        if rows.any():
+            lines[rows] = explanations(frame[rows], items, lang).to_numpy()
+        frame["explanation"] = lines
+    return frame
+
+
+def _ties(ranks: Sequence[Any], eligible: np.ndarray) -> list[int]:
+    """How many eligible sites share each site's rank (1: none other)."""
+    series = pd.Series(pd.array(ranks, dtype="Int64")).where(pd.Series(eligible))
+    counts = series.map(series.value_counts())
+    return [0 if pd.isna(v) else int(v) for v in counts]
+
+
+def site_ids(frame: pd.DataFrame) -> list[str]:
+    """Each site's id (``site_id``), else its label: how a grid's cells are named."""
+    if "site_id" in frame.columns and frame["site_id"].notna().all():
+        return [str(v) for v in frame["site_id"]]
+    return _site_labels(frame)
 
 
 def _site_labels(frame: pd.DataFrame) -> list[str]:
@@ -153,6 +213,7 @@ def _site_features(
     scores = frame["score"].to_numpy(dtype=float)
     ranks = frame["rank"].tolist()
     eligible = frame["eligible"].to_numpy(dtype=bool)
+    ties = _ties(ranks, eligible)
     reasons, notes, explanations = column("reason"), column("notes"), column("explanation")
     robustness = column("robustness")
     details = [
@@ -189,6 +250,8 @@ def _site_features(
             "r": None if _is_missing(ranks[i]) else int(ranks[i]),
             "e": 1 if eligible[i] else 0,
         }
+        if ties[i] > 1:  # tied: the popup says so
+            props["ti"] = ties[i] - 1
         reason = _text(reasons[i])
         if not eligible[i] and reason is not None:
             props["x"] = reason
@@ -255,7 +318,9 @@ def _sites_meta(
             for c in criteria
         ],
         "attrs": [{"key": a, "label": _attr_label(a)} for a in attributes],
-        "units": _UNIT_LABELS,
+        "units": {u: tr_pair(zh, en) for u, (zh, en) in _UNIT_PAIRS.items()},
+        "lang": current(),
+        "t": js_labels(),
         "ramp": list(ramp),
         "grey": INELIGIBLE_COLOR,
         "topN": top_n,
@@ -270,8 +335,7 @@ def _sites_meta(
         ],
         "methodNote": ""
         if method == "weighted_sum"
-        else f"总分由 {_METHOD_LABELS.get(method, method)} 计算 Score by {method}; "
-        "contributions show the weighted scores.",
+        else tr("m_score_by", method=_method_label(method)),
     }
 
 
@@ -283,8 +347,15 @@ def _sites_layer(
     cmap: bcm.LinearColormap,
     to_gcj02: bool,
     top_n: int,
+    n_eligible: int | None = None,
+    name: str | None = None,
+    radius: float | None = None,
 ) -> tuple[SitesLayer, np.ndarray]:
-    """The candidate sites layer (score colours from ``cmap``) and the sites' display geometries."""
+    """The candidate sites layer (score colours from ``cmap``) and the sites' display geometries.
+
+    ``n_eligible`` (default: the frame's) is what ranks are out of, when the
+    frame holds only the best sites of a larger ranking (a grid's surface).
+    """
     shown, geoms = _display_geometry(frame, to_gcj02=to_gcj02, what="sites")
     attributes = _attribute_columns(shown)
     ramp = [cmap.rgb_hex_str(k / (_RAMP_STEPS - 1)) for k in range(_RAMP_STEPS)]
@@ -294,12 +365,14 @@ def _sites_layer(
         method=method,
         ramp=ramp,
         top_n=top_n,
-        n_eligible=int(frame["eligible"].sum()),
+        n_eligible=int(frame["eligible"].sum()) if n_eligible is None else n_eligible,
         n_sites=len(shown),
         detail_columns=[c for c in shown.columns if str(c).startswith("detail__")],
     )
     features, lookups = _site_features(shown, geoms, criteria, attributes)
     meta.update(lookups)
-    name = f"{_swatch(ramp[-1])}候选地块 Candidate sites ({len(features)})"
+    if radius is not None:
+        meta["radius"] = radius
+    name = name or f"{_swatch(ramp[-1])}{tr('m_sites')} ({len(features)})"
     # Drawn in reverse so that the best sites lie on top (canvas order = draw order).
     return SitesLayer(features[::-1], meta, name=name), geoms

@@ -56,6 +56,13 @@ key                    default          meaning
 ``life_circles``       ``true``         life-circle gaps of every site and the life
                                         circles of the top sites (when the study
                                         checks life circles)
+``lang``               ``zh+en``        ``zh``, ``en`` or ``zh+en``: the map's words
+``context``            auto             the offline context backdrop (a layer name,
+                                        ``true``/``false``)
+``context_kb``         (budget)         size budget of the context backdrop
+``max_mb``             (budget)         size budget of a dense grid's surface
+``isochrones``         (none)           ``{ sites = "top", minutes = [5, 10, 15] }``
+                                        along the study's walk network
 ``tianditu_key``       (none)           prefer the ``TIANDITU_KEY`` environment variable
 ``embed_key``          ``false``        write the Tianditu key into the HTML
 ``data_sources``       layer files      list of strings for the methodology note
@@ -78,13 +85,16 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from branca.element import Element
 from folium.map import Layer
 
-from geoplan._errors import OfflineAssetError, StudyError
+from geoplan._errors import GeoplanError, OfflineAssetError, StudyError
+from geoplan.io.lang import check_lang
 from geoplan.io.outputs import write_text
 from geoplan.maps import basemaps as _basemaps
+from geoplan.maps._backdrop import DEFAULT_BUDGET_KB, add_backdrop, map_bbox
 from geoplan.maps._context import DEFAULT_LINE_COLORS, _add_context_layers
 from geoplan.maps._data import _criteria, _method_html, _method_of, _prepare_ranked, _titles
 from geoplan.maps._elements import (
@@ -98,19 +108,27 @@ from geoplan.maps._elements import (
     _Panes,
     _Style,
 )
-from geoplan.maps._indicators import add_life_circles, add_station_walk_areas
+from geoplan.maps._i18n import current, speaking, tr
+from geoplan.maps._indicators import (
+    add_life_circles,
+    add_station_walk_areas,
+    life_circle_facilities,
+)
 from geoplan.maps._options import (
     DEFAULT_RINGS_M,
     _context_layers,
     _options_of,
     _Settings,
     _settings,
+    _study_layer,
     _study_name_column,
 )
 from geoplan.maps._page import GeoplanFigure
-from geoplan.maps._sites import _sites_layer
+from geoplan.maps._sites import _localise, _sites_layer, site_ids
+from geoplan.maps._surface import DEFAULT_SURFACE_MB, TOP_POINTS, grid_of, surface
 from geoplan.maps.offline import make_offline
 from geoplan.streets.network import StreetNetwork
+from geoplan.study.files import Study
 from geoplan.study.ranking import study_metric
 
 # Re-exported, so that ``geoplan.maps.build.FeatureLayer`` and the like keep working.
@@ -162,11 +180,16 @@ MAP_OPTION_KEYS: Final = {
     "minimap": "minimap",
     "search": "search",
     "layer_control_collapsed": "layer_control_collapsed",
-    "life_circles": "life_circles",
     "tianditu_key": "tianditu_key",
     "embed_key": "embed_key",
     "data_sources": "data_sources",
     "data_date": "data_date",
+    "lang": "lang",
+    "context": "context",
+    "context_kb": "context_kb",
+    "max_mb": "max_mb",
+    "life_circles": "life_circles",
+    "isochrones": "isochrones",
 }
 
 
@@ -189,6 +212,29 @@ def map_kwargs(options: Mapping[str, Any]) -> dict[str, Any]:
         if target is None:
             known = ", ".join(sorted({*MAP_OPTION_KEYS, "offline"}))
             problems.append(f"[map] has an unknown key {key!r}; known keys: {known}")
+            continue
+        if target == "lang":
+            try:
+                check_lang(value, where="[map] lang")
+            except GeoplanError as exc:
+                problems.append(str(exc))
+                continue
+        if target == "isochrones":
+            from geoplan.study.isochrones import check_isochrone_spec
+
+            found = check_isochrone_spec(value)
+            if found:
+                problems.extend(found)
+                continue
+            kwargs[target] = dict(value)
+            continue
+        if target == "layer_control_collapsed" and value == "auto":
+            kwargs[target] = None
+            continue
+        if target in {"context_kb", "max_mb"} and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not value > 0
+        ):
+            problems.append(f"[map] {key} must be a positive number, got {value!r}")
             continue
         if target in {
             "minimap",
@@ -279,7 +325,7 @@ def _colormap(colors: Sequence[str] | bcm.LinearColormap | None) -> bcm.LinearCo
         cmap = colors.scale(0, 1)
     else:
         cmap = bcm.LinearColormap(list(colors or DEFAULT_SCORE_COLORS), vmin=0.0, vmax=1.0)
-    cmap.caption = "综合得分 Overall score (0–1)"
+    cmap.caption = tr("m_score_caption")
     return cmap
 
 
@@ -292,7 +338,7 @@ def _add_controls(
 ) -> None:
     """Full screen, site search, measuring tool, minimap and the layer control."""
     folium.plugins.Fullscreen(
-        position="topleft", title="全屏 Full screen", title_cancel="退出全屏 Exit full screen"
+        position="topleft", title=tr("m_fullscreen"), title_cancel=tr("m_fullscreen_exit")
     ).add_to(m)
     if settings.search and sites.data["features"]:
         SiteSearch(sites).add_to(m)
@@ -302,16 +348,19 @@ def _add_controls(
         secondary_length_unit="kilometers",
         primary_area_unit="sqmeters",
         secondary_area_unit="hectares",
-        localization="cn",
+        localization="en" if current() == "en" else "cn",
     ).add_to(m)
     if settings.minimap and settings.basemaps[0].tiles:
         MiniMap(settings.basemaps[0], keyed=keyed).add_to(m)
-    LayerControl(position="topright", collapsed=settings.layer_control_collapsed).add_to(m)
+    LayerControl(
+        position="topright",
+        collapsed=settings.layer_control_collapsed,  # type: ignore[arg-type]  # None: auto
+    ).add_to(m)
 
 
-def _study_walk_network(study: Any) -> StreetNetwork | None:
-    """The study's street network for walking, when its ``[network]`` has a source."""
-    if study is None or getattr(study, "network", {}).get("source") is None:
+def _study_walk_network(study: Any, *, needed: bool) -> StreetNetwork | None:
+    """The study's street network for walking, when needed and its ``[network]`` has a source."""
+    if not needed or not isinstance(study, Study) or study.network.get("source") is None:
         return None
     metric = study_metric(study, metric="network", mode="walk", unit="m")
     return getattr(metric, "network", None)
@@ -335,7 +384,7 @@ def make_map(
     stations: gpd.GeoDataFrame | None = None,
     exclusions: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
-    isochrones: gpd.GeoDataFrame | None = None,
+    isochrones: gpd.GeoDataFrame | Mapping[str, Any] | None = None,
     area: gpd.GeoDataFrame | None = None,
     portfolio: Any = None,
     metro_lines: gpd.GeoDataFrame | None = None,
@@ -354,6 +403,8 @@ def make_map(
     embed_key: bool | None = None,
     data_sources: Sequence[str] | None = None,
     data_date: str | None = None,
+    lang: str | None = None,
+    context: bool | str | gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw ranked sites and their context on an interactive map.
 
@@ -369,8 +420,11 @@ def make_map(
     parks, stations, exclusions, facilities, area : geopandas.GeoDataFrame, optional
         Context layers (override the study's).  ``stations`` may have a
         ``lines`` column (``"1"``, ``"2"``, ``"1;2"``); ``parks`` a ``jobs`` column.
-    isochrones : geopandas.GeoDataFrame, optional
-        Walk-time polygons with a ``minutes`` column.
+    isochrones : geopandas.GeoDataFrame or mapping, optional
+        Walk-time polygons with a ``minutes`` column; or what to compute along
+        the study's ``[network]`` (``{"sites": "top", "minutes": [5, 10, 15]}``,
+        see :func:`geoplan.study.isochrones.site_isochrones`), as the study's
+        ``[map] isochrones`` does when this is not given.
     portfolio : geoplan.choose.portfolio.Portfolio, optional
         A chosen portfolio (:func:`geoplan.choose_sites`): its sites, each one's service
         area and the demand left uncovered are drawn as three more layers.
@@ -410,6 +464,14 @@ def make_map(
         Data sources listed in the methodology note (default: the study's layer files).
     data_date : str, optional
         Date of the data, shown in the methodology note.
+    lang : {"zh+en", "zh", "en"}, optional
+        Language of every label, popup, legend and reason (default: ``[map] lang``,
+        else Chinese and English).
+    context : bool, str or geopandas.GeoDataFrame, optional
+        The offline context basemap (roads, rail, water, green space, districts)
+        drawn under the analysis layers: a layer with a ``kind`` column, a path to
+        an OpenStreetMap file, ``True`` (default: the study's ``context`` layer,
+        else its ``[network]`` OSM file) or ``False`` for none.
 
     Returns
     -------
@@ -417,7 +479,6 @@ def make_map(
         Save it with :func:`save_map`; in a notebook it displays itself.
     """
     options = _options_of(study)
-    frame = _prepare_ranked(ranked)
     settings = _settings(
         study,
         options,
@@ -436,41 +497,134 @@ def make_map(
         data_sources=data_sources,
         data_date=data_date,
     )
+    if isochrones is None and options.get("isochrones") is not None:
+        isochrones = map_kwargs({"isochrones": options["isochrones"]})["isochrones"]
+    if isinstance(isochrones, Mapping):
+        from geoplan.study.isochrones import site_isochrones
+
+        isochrones = site_isochrones(
+            study,
+            ranked,
+            sites=isochrones.get("sites", "top"),
+            minutes=isochrones.get("minutes", (5, 10, 15)),
+            buffer_m=float(isochrones.get("buffer_m", 50.0)),
+            top_n=settings.top_n,
+        )
+    with speaking(lang if lang is not None else options.get("lang")):
+        return _make_map(
+            ranked,
+            study,
+            options,
+            layers={
+                "parks": parks,
+                "stations": stations,
+                "exclusions": exclusions,
+                "facilities": facilities,
+                "area": area,
+                "metro_lines": metro_lines,
+            },
+            isochrones=isochrones,
+            portfolio=portfolio,
+            context=context,
+            settings=settings,
+            walk_network=walk_network,
+        )
+
+
+def _make_map(
+    ranked: gpd.GeoDataFrame,
+    study: Any,
+    options: Mapping[str, Any],
+    *,
+    layers: Mapping[str, gpd.GeoDataFrame | None],
+    isochrones: gpd.GeoDataFrame | None,
+    portfolio: Any,
+    context: bool | str | gpd.GeoDataFrame | None,
+    settings: _Settings,
+    walk_network: StreetNetwork | None,
+) -> folium.Map:
+    """:func:`make_map`'s work, in the language it set."""
+    frame = _prepare_ranked(ranked)
     title, subtitle = _titles(settings.title, study, frame)
     n_eligible = int(frame["eligible"].sum())
     top = settings.top_n
 
     m = _new_map(title)
     keyed = _add_basemaps(m, settings, options)
+    area = layers.get("area")
+    if area is None:
+        area = _study_layer(study, ("area", "study_area"))
+    frame_geoms = np.asarray(frame.geometry.values, dtype=object)
+    add_backdrop(
+        m,
+        study,
+        context if context is not None else options.get("context"),
+        bbox=map_bbox(frame_geoms[~shapely.is_missing(frame_geoms)], area),
+        shift=settings.gcj02,
+        budget_kb=float(options.get("context_kb") or DEFAULT_BUDGET_KB),
+    )
 
     criteria = _criteria(frame, study)
+    grid = grid_of(study, frame) if len(frame) else None
+    best = frame["eligible"].to_numpy(dtype=bool) & (
+        pd.to_numeric(frame["rank"], errors="coerce").astype(float).fillna(np.inf).to_numpy()
+        <= max(top, TOP_POINTS)
+    )
+    frame = _localise(frame, criteria, best if grid is not None else None)
     method = _method_of(frame, study)
     cmap = _colormap(settings.colors)
-    sites, geoms = _sites_layer(
-        frame, criteria, method=method, cmap=cmap, to_gcj02=settings.gcj02, top_n=top
-    )
-    sites.add_to(m)
+    legend_layer: Layer
+    if grid is None:
+        sites, geoms = _sites_layer(
+            frame, criteria, method=method, cmap=cmap, to_gcj02=settings.gcj02, top_n=top
+        )
+        sites.add_to(m)
+        legend_layer = sites
+    else:  # a dense grid: its cells as a surface, the best sites as points
+        sites, _ = _sites_layer(
+            frame[best],
+            criteria,
+            method=method,
+            cmap=cmap,
+            to_gcj02=settings.gcj02,
+            top_n=top,
+            n_eligible=n_eligible,
+            name=tr("m_top_sites", n=int(best.sum())),
+            radius=4.0,
+        )
+        legend_layer = surface(
+            frame,
+            criteria,
+            site_ids(frame),
+            cell_m=grid[0],
+            shape=grid[1],
+            to_gcj02=settings.gcj02,
+            budget_mb=float(options.get("max_mb") or DEFAULT_SURFACE_MB),
+            sites=sites,
+        )
+        sites.add_to(m)  # first: its script makes the kit the surface uses
+        legend_layer.add_to(m)
+        geoms = np.asarray(frame.geometry.values, dtype=object)
     if top > 0 and n_eligible:
-        TopLabels(sites, top, name=f"前 {top} 名标注 Top {top} labels").add_to(m)
-    network = walk_network if walk_network is not None else _study_walk_network(study)
+        TopLabels(sites, top, name=tr("m_top_labels", n=top)).add_to(m)
+    stations_layer = _context_layers(study, {"stations": layers.get("stations")}).get("stations")
+    wants_walks = bool(settings.rings_m) and stations_layer is not None
+    wants_circles = settings.life_circles and life_circle_facilities(study) is not None
+    network = (
+        walk_network
+        if walk_network is not None
+        else _study_walk_network(study, needed=wants_walks or wants_circles)
+    )
     _add_context_layers(
         m,
         study,
-        {
-            "parks": parks,
-            "stations": stations,
-            "exclusions": exclusions,
-            "facilities": facilities,
-            "area": area,
-            "metro_lines": metro_lines,
-        },
+        layers,
         isochrones=isochrones,
         shift=settings.gcj02,
         rings=settings.rings_m if network is None else [],
         line_colors=settings.line_colors,
     )
-    stations_layer = _context_layers(study, {"stations": stations}).get("stations")
-    if network is not None and settings.rings_m and stations_layer is not None:
+    if network is not None and wants_walks and stations_layer is not None:
         add_station_walk_areas(
             m,
             stations_layer,
@@ -487,7 +641,7 @@ def make_map(
         add_portfolio(m, portfolio, shift=settings.gcj02)
 
     ScoreLegend(
-        cmap, sites, top_n=top if n_eligible else 0, n_ineligible=len(frame) - n_eligible
+        cmap, legend_layer, top_n=top if n_eligible else 0, n_ineligible=len(frame) - n_eligible
     ).add_to(m)
     method_html = _method_html(
         criteria,

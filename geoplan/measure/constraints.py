@@ -39,6 +39,7 @@ import pandas as pd
 import shapely
 
 from geoplan._errors import CriterionError, plain
+from geoplan.io.lang import reason
 from geoplan.measure import criteria as measures
 from geoplan.measure.distance import DistanceMetric, StraightLine
 
@@ -110,6 +111,29 @@ def _names(layer: gpd.GeoDataFrame, name_column: str | None) -> np.ndarray:
     return np.asarray([f"feature {i}" for i in layer.index], dtype=object)
 
 
+def _names_zh(layer: gpd.GeoDataFrame, names: np.ndarray) -> np.ndarray:
+    """Chinese names (``name_zh``) where the layer has them, else the names."""
+    if "name_zh" not in layer.columns:
+        return names
+    zh = layer["name_zh"]
+    usable = zh.notna().to_numpy() & (zh.astype(str).str.strip() != "").to_numpy()
+    return np.where(usable, zh.astype(str).to_numpy(dtype=object), names)
+
+
+@dataclass(frozen=True)
+class _Say:
+    """How reasons are written: the language and the features' names in Chinese."""
+
+    lang: str = "en"
+    names_zh: np.ndarray | None = None
+
+    def __call__(self, code: str, target: int | None = None, **fields: object) -> str:
+        zh = {}
+        if target is not None and self.names_zh is not None:
+            zh["name"] = self.names_zh[target]
+        return reason(code, self.lang, zh_fields=zh, **fields)
+
+
 def _fmt(value: float, unit: str) -> str:
     if unit == "m" and value >= 1000:
         return f"{value / 1000:.1f} km"
@@ -119,14 +143,16 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _outside(
-    sites: gpd.GeoSeries, layer: gpd.GeoDataFrame, names: np.ndarray, label: str
+    sites: gpd.GeoSeries, layer: gpd.GeoDataFrame, names: np.ndarray, label: str, say: _Say
 ) -> pd.Series:
     tree = shapely.STRtree(layer.geometry.values)
     site_pos, zone_pos = tree.query(sites.values, predicate="intersects")
     reasons = pd.Series("", index=sites.index, dtype=object)
     if len(site_pos):
         first = pd.Series(zone_pos).groupby(site_pos).first()
-        reasons.iloc[first.index.to_numpy()] = [f"inside {label} '{names[z]}'" for z in first]
+        reasons.iloc[first.index.to_numpy()] = [
+            say("inside", z, label=label, name=names[z]) for z in first
+        ]
     return reasons
 
 
@@ -223,6 +249,7 @@ def _min_distance(
     names: np.ndarray,
     metric: DistanceMetric,
     label: str,
+    say: _Say,
 ) -> pd.Series:
     limits = protection_distances_m(
         layer,
@@ -245,12 +272,14 @@ def _min_distance(
     ).sort_values(["site", "d"])
     first = frame.drop_duplicates("site")
     reasons.iloc[first["site"].to_numpy()] = [
-        (
-            f"inside {label} '{names[t]}'"
-            if d == 0
-            else f"{_fmt(d, metric.unit)} from {label} '{names[t]}'"
+        say(
+            "inside_protection" if d == 0 else "near_protection",
+            t,
+            label=label,
+            name=names[t],
+            distance=_fmt(d, metric.unit),
+            limit=_fmt(limits[t], metric.unit),
         )
-        + f", closer than its {_fmt(limits[t], metric.unit)} protection distance"
         for t, d in zip(first["target"], first["d"], strict=True)
     ]
     return reasons
@@ -263,6 +292,7 @@ def _max_distance(
     names: np.ndarray,
     metric: DistanceMetric,
     label: str,
+    say: _Say,
 ) -> pd.Series:
     limit = float(constraint.limit or 0.0)
     found = measures.nearest_target(sites, layer, metric=metric)
@@ -271,18 +301,25 @@ def _max_distance(
     texts = []
     for distance, target in zip(found["distance"][too_far], found["target"][too_far], strict=True):
         if pd.isna(target):
-            texts.append(f"no {label} reachable ({metric.label})")
+            texts.append(say("none_reachable", label=label, metric=metric.label))
         else:
-            pos = layer.index.get_loc(target)
+            pos = int(layer.index.get_loc(target))
             texts.append(
-                f"nearest {label} '{names[pos]}' is {_fmt(distance, metric.unit)} away "
-                f"(limit {_fmt(limit, metric.unit)}, {metric.label})"
+                say(
+                    "too_far",
+                    pos,
+                    label=label,
+                    name=names[pos],
+                    distance=_fmt(distance, metric.unit),
+                    limit=_fmt(limit, metric.unit),
+                    metric=metric.label,
+                )
             )
     reasons[too_far] = texts
     return reasons
 
 
-def _value(sites: gpd.GeoDataFrame, constraint: Constraint) -> pd.Series:
+def _value(sites: gpd.GeoDataFrame, constraint: Constraint, say: _Say) -> pd.Series:
     column = str(constraint.column)
     if column not in sites.columns:
         raise CriterionError(
@@ -295,13 +332,17 @@ def _value(sites: gpd.GeoDataFrame, constraint: Constraint) -> pd.Series:
     limit = float(constraint.limit or 0.0)
     outside = values < limit if constraint.kind == "min_value" else values > limit
     bad = outside & finite
-    word = "below the minimum" if constraint.kind == "min_value" else "above the maximum"
+    code = "below_min" if constraint.kind == "min_value" else "above_max"
     reasons = pd.Series("", index=sites.index, dtype=object)
-    reasons[bad] = [f"{column} {v:g} is {word} {limit:g}" for v in values[bad]]
+    reasons[bad] = [
+        say(code, column=column, value=f"{v:g}", limit=f"{limit:g}") for v in values[bad]
+    ]
     # Infinite values and text are not a measure of the site: it fails, whichever the limit.
     unusable = ~finite & raw.notna().to_numpy()
-    reasons[unusable] = [f"{column} {plain(v)!r} is not a finite number" for v in raw[unusable]]
-    reasons[raw.isna()] = f"{column} is missing"
+    reasons[unusable] = [
+        say("not_finite", column=column, value=repr(plain(v))) for v in raw[unusable]
+    ]
+    reasons[raw.isna()] = say("missing", column=column)
     return reasons
 
 
@@ -312,6 +353,7 @@ def check_constraints(
     *,
     metrics: Mapping[int, DistanceMetric] | None = None,
     name_columns: Mapping[str, str | None] | None = None,
+    lang: str = "en",
 ) -> pd.Series:
     """Reasons why each site is ineligible ("" for eligible sites).
 
@@ -329,6 +371,9 @@ def check_constraints(
         absent).
     name_columns : mapping of str to str, optional
         Column naming the features of each layer, for readable reasons.
+    lang : {"en", "zh", "zh+en"}
+        The language of the reasons (:mod:`geoplan.io.lang`); Chinese ones name
+        features by their ``name_zh`` where the layer has it.
 
     Returns
     -------
@@ -341,18 +386,19 @@ def check_constraints(
     for position, constraint in enumerate(constraints):
         metric = metrics.get(position) or StraightLine()
         if constraint.kind in ("min_value", "max_value"):
-            reasons = _value(sites, constraint)
+            reasons = _value(sites, constraint, _Say(lang))
         else:
             layer = layers[str(constraint.layer)]
             names = _names(layer, name_columns.get(str(constraint.layer)))
+            say = _Say(lang, _names_zh(layer, names) if lang != "en" else None)
             label = constraint.label or str(constraint.layer).rstrip("s")
             geoms = sites.geometry
             if constraint.kind == "outside":
-                reasons = _outside(geoms, layer, names, label)
+                reasons = _outside(geoms, layer, names, label, say)
             elif constraint.kind == "min_distance":
-                reasons = _min_distance(geoms, layer, constraint, names, metric, label)
+                reasons = _min_distance(geoms, layer, constraint, names, metric, label, say)
             else:
-                reasons = _max_distance(geoms, layer, constraint, names, metric, label)
+                reasons = _max_distance(geoms, layer, constraint, names, metric, label, say)
         both = (all_reasons != "") & (reasons != "")
         all_reasons = all_reasons.where(~both, all_reasons + "; ") + reasons
     return all_reasons

@@ -44,7 +44,7 @@ from geoplan._errors import LayerNotFoundError, LayerReadError, NetworkError
 from geoplan.streets._osm_file import check_pbf_envelope
 from geoplan.streets.osm import OSM_SUFFIXES, _osm_format
 
-__all__ = ["MAX_XML_INFLATION", "read_osm_features"]
+__all__ = ["MAX_XML_INFLATION", "read_osm_features", "read_osm_shapes"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +88,13 @@ def _inflate_xml(path: Path, compression: str, folder: Path) -> Path:
     return target
 
 
-def _line_point(locations: list[tuple[float, float]]) -> shapely.Point | None:
+def _line(locations: list[tuple[float, float]]) -> shapely.Geometry | None:
+    """A way's line (a point for a way of one located node; ``None`` for none)."""
     if not locations:
         return None
     if len(locations) == 1:
         return shapely.Point(locations[0])
-    return shapely.point_on_surface(shapely.LineString(locations))
+    return shapely.LineString(locations)
 
 
 def _way_locations(way: Any) -> list[tuple[float, float]]:
@@ -108,6 +109,97 @@ def _way_locations(way: Any) -> list[tuple[float, float]]:
 def _tags(entity: Any, keys: Iterable[str]) -> dict[str, str | None]:
     tags = entity.tags
     return {key: tags.get(key) for key in keys}
+
+
+Row = tuple[str, int, dict[str, str | None], shapely.Geometry]
+
+
+def _scan(path: Path, pairs: list[tuple[str, str]], keys: list[str]) -> list[Row]:
+    """Every feature with one of ``pairs`` with its own geometry, in file order.
+
+    A node is a point, an open way a line, an area (closed way or multipolygon)
+    a multipolygon, and a closed way that forms no area its ring as a line.
+    The file is checked first (see the module docstring).
+    """
+    import osmium
+    from osmium.geom import WKBFactory
+
+    if not path.exists():
+        raise LayerNotFoundError(
+            f"OpenStreetMap file not found: {str(path)!r}. Check the path; give the same "
+            f"{' / '.join(OSM_SUFFIXES)} file the street network comes from."
+        )
+    if not path.is_file():  # a folder, or a device or pipe that would never end or never start
+        raise LayerReadError(
+            f"{str(path)!r} is not a regular file (a folder, device or pipe); give the path of "
+            "an .osm or .osm.pbf file."
+        )
+    try:
+        osm_format = _osm_format(path)
+    except NetworkError:
+        osm_format = ""
+    if osm_format not in ("pbf", "osm", "osm.bz2", "osm.gz"):
+        raise LayerReadError(
+            f"Not an OpenStreetMap file name: {str(path)!r}. Give an OSM file ending in "
+            f"{', '.join(OSM_SUFFIXES)} (the same file the street network comes from); "
+            "rename it if its ending does not say what it holds."
+        )
+    if not pairs:
+        raise LayerReadError("Give at least one (key, value) tag to read features by.")
+    if osm_format == "pbf":
+        try:
+            check_pbf_envelope(path)
+        except NetworkError as exc:  # the street reader's check, said of a feature layer
+            raise LayerReadError(str(exc)) from exc
+    rows: list[Row] = []
+    closed_ways: dict[int, tuple[dict[str, str | None], shapely.Geometry | None]] = {}
+    skipped = 0
+    with tempfile.TemporaryDirectory(prefix="geoplan-pois-") as folder:
+        source, source_format = path, osm_format
+        if osm_format in ("osm.bz2", "osm.gz"):
+            source, source_format = _inflate_xml(path, osm_format[3:], Path(folder)), "osm"
+        wkb = WKBFactory()
+        try:
+            processor = (
+                osmium.FileProcessor(osmium.io.File(str(source), source_format))
+                .with_locations(f"sparse_file_array,{Path(folder) / 'nodes.index'}")
+                .with_areas(osmium.filter.TagFilter(*pairs))
+                .with_filter(osmium.filter.TagFilter(*pairs))
+            )
+            for entity in processor:
+                if isinstance(entity, osmium.osm.Node):
+                    if entity.location.valid():
+                        point = shapely.Point(entity.location.lon, entity.location.lat)
+                        rows.append(("node", entity.id, _tags(entity, keys), point))
+                    else:
+                        skipped += 1
+                elif isinstance(entity, osmium.osm.Way):
+                    line = _line(_way_locations(entity))
+                    if entity.is_closed():  # its area follows, if it forms one
+                        closed_ways[entity.id] = (_tags(entity, keys), line)
+                    elif line is not None:
+                        rows.append(("way", entity.id, _tags(entity, keys), line))
+                    else:
+                        skipped += 1
+                elif isinstance(entity, osmium.osm.Area):
+                    kind = "way" if entity.from_way() else "relation"
+                    try:
+                        shape = shapely.from_wkb(wkb.create_multipolygon(entity))
+                    except RuntimeError:  # libosmium could not assemble it
+                        continue
+                    rows.append((kind, entity.orig_id(), _tags(entity, keys), shape))
+                    if kind == "way":
+                        closed_ways.pop(entity.orig_id(), None)
+        except RuntimeError as exc:
+            raise _damaged(path, f"libosmium: {exc}") from exc
+    for way_id, (way_tags, line) in closed_ways.items():  # closed ways that formed no area
+        if line is None:
+            skipped += 1
+        else:
+            rows.append(("way", way_id, way_tags, line))
+    if skipped:
+        logger.info("%s: %d features without a location (cut at the extract's edge)", path, skipped)
+    return rows
 
 
 def read_osm_features(
@@ -145,99 +237,61 @@ def read_osm_features(
         If it is not a well-formed OSM file, or fails the checks in the
         module docstring.
     """
-    import osmium
-    from osmium.geom import WKBFactory
-
-    path = Path(path)
-    if not path.exists():
-        raise LayerNotFoundError(
-            f"OpenStreetMap file not found: {str(path)!r}. Check the path; give the same "
-            f"{' / '.join(OSM_SUFFIXES)} file the street network comes from."
-        )
-    if not path.is_file():  # a folder, or a device or pipe that would never end or never start
-        raise LayerReadError(
-            f"{str(path)!r} is not a regular file (a folder, device or pipe); give the path of "
-            "an .osm or .osm.pbf file."
-        )
-    try:
-        osm_format = _osm_format(path)
-    except NetworkError:
-        osm_format = ""
-    if osm_format not in ("pbf", "osm", "osm.bz2", "osm.gz"):
-        raise LayerReadError(
-            f"Not an OpenStreetMap file name: {str(path)!r}. Give an OSM file ending in "
-            f"{', '.join(OSM_SUFFIXES)} (the same file the street network comes from); "
-            "rename it if its ending does not say what it holds."
-        )
-    pairs = list(dict.fromkeys(tags))
     keys = list(dict.fromkeys(keys))
-    if not pairs:
-        raise LayerReadError("Give at least one (key, value) tag to read POIs by.")
-    if osm_format == "pbf":
-        try:
-            check_pbf_envelope(path)
-        except NetworkError as exc:  # the street reader's check, said of a POI layer
-            raise LayerReadError(str(exc)) from exc
-    rows: list[tuple[str, int, dict[str, str | None], shapely.Geometry]] = []
-    open_ways: dict[int, tuple[dict[str, str | None], shapely.Geometry | None]] = {}
-    skipped = 0
-    with tempfile.TemporaryDirectory(prefix="geoplan-pois-") as folder:
-        source, source_format = path, osm_format
-        if osm_format in ("osm.bz2", "osm.gz"):
-            source, source_format = _inflate_xml(path, osm_format[3:], Path(folder)), "osm"
-        wkb = WKBFactory()
-        try:
-            processor = (
-                osmium.FileProcessor(osmium.io.File(str(source), source_format))
-                .with_locations(f"sparse_file_array,{Path(folder) / 'nodes.index'}")
-                .with_areas(osmium.filter.TagFilter(*pairs))
-                .with_filter(osmium.filter.TagFilter(*pairs))
-            )
-            for entity in processor:
-                if isinstance(entity, osmium.osm.Node):
-                    if entity.location.valid():
-                        point = shapely.Point(entity.location.lon, entity.location.lat)
-                        rows.append(("node", entity.id, _tags(entity, keys), point))
-                    else:
-                        skipped += 1
-                elif isinstance(entity, osmium.osm.Way):
-                    point = _line_point(_way_locations(entity))
-                    if entity.is_closed():  # its area follows, if it forms one
-                        open_ways[entity.id] = (_tags(entity, keys), point)
-                    elif point is not None:
-                        rows.append(("way", entity.id, _tags(entity, keys), point))
-                    else:
-                        skipped += 1
-                elif isinstance(entity, osmium.osm.Area):
-                    kind = "way" if entity.from_way() else "relation"
-                    try:
-                        shape = shapely.from_wkb(wkb.create_multipolygon(entity))
-                    except RuntimeError:  # libosmium could not assemble it
-                        continue
-                    rows.append((kind, entity.orig_id(), _tags(entity, keys), shape))
-                    if kind == "way":
-                        open_ways.pop(entity.orig_id(), None)
-        except RuntimeError as exc:
-            raise _damaged(path, f"libosmium: {exc}") from exc
-    for way_id, (way_tags, point) in open_ways.items():  # closed ways that formed no area
-        if point is None:
-            skipped += 1
-        else:
-            rows.append(("way", way_id, way_tags, point))
-    if skipped:
-        logger.info("%s: %d features without a location (cut at the extract's edge)", path, skipped)
-    return _frame(rows, keys, area, path)
-
-
-def _frame(
-    rows: list[tuple[str, int, dict[str, str | None], shapely.Geometry]],
-    keys: list[str],
-    area: shapely.Geometry | None,
-    path: Path,
-) -> gpd.GeoDataFrame:
+    rows = _scan(Path(path), list(dict.fromkeys(tags)), keys)
     geoms = np.array([r[3] for r in rows], dtype=object)
-    polygons = shapely.get_type_id(geoms) > 0 if len(geoms) else np.zeros(0, bool)
-    geoms[polygons] = shapely.point_on_surface(geoms[polygons])
+    if len(geoms):
+        shaped = shapely.get_type_id(geoms) > 0
+        geoms[shaped] = shapely.point_on_surface(geoms[shaped])
+    rows = [(r[0], r[1], r[2], g) for r, g in zip(rows, geoms, strict=True)]
+    frame = _frame(rows, keys, Path(path))
+    if area is not None:
+        xy = shapely.get_coordinates(frame.geometry.values)
+        frame = frame[shapely.contains_xy(area, xy[:, 0], xy[:, 1])].reset_index(drop=True)
+    logger.info("%s: %d POIs read", path, len(frame))
+    return frame
+
+
+def read_osm_shapes(
+    path: str | Path,
+    *,
+    tags: Iterable[tuple[str, str]],
+    keys: Iterable[str],
+    bbox: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Ways and areas of an OSM file that carry one of ``tags``, with their own shapes.
+
+    The same reading as :func:`read_osm_features` (and the same checks), but
+    an open way stays a line, an area a (multi)polygon and a node a point:
+    what a map's context (roads, rivers, districts) is drawn from.
+
+    Parameters
+    ----------
+    path
+        An OpenStreetMap file (see :func:`read_osm_features`).
+    tags
+        ``(key, value)`` pairs (``("highway", "primary")``, ``("waterway", "river")``).
+    keys
+        The tags to keep, one column each.
+    bbox
+        ``(west, south, east, north)`` in degrees: keep the features that meet it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4326: ``osm_type``, ``osm_id``, the key columns and each feature's shape.
+    """
+    keys = list(dict.fromkeys(keys))
+    rows = _scan(Path(path), list(dict.fromkeys(tags)), keys)
+    frame = _frame(rows, keys, Path(path))
+    if bbox is not None and len(frame):
+        frame = frame[frame.intersects(shapely.box(*bbox))].reset_index(drop=True)
+    logger.info("%s: %d shapes read", path, len(frame))
+    return frame
+
+
+def _frame(rows: list[Row], keys: list[str], path: Path) -> gpd.GeoDataFrame:
+    geoms = np.array([r[3] for r in rows], dtype=object)
     frame = pd.DataFrame(
         {
             "osm_type": [r[0] for r in rows],
@@ -252,7 +306,4 @@ def _frame(
             "%s: %d features given twice; the first copy is kept", path, int(twice.sum())
         )
         out = out[~twice]
-    if area is not None:
-        out = out[shapely.contains_xy(area, out.geometry.x.to_numpy(), out.geometry.y.to_numpy())]
-    logger.info("%s: %d POIs read", path, len(out))
     return out.reset_index(drop=True)

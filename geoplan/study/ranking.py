@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import geopandas as gpd
@@ -29,6 +30,8 @@ from geoplan._errors import CriterionError, GeoplanError, plain
 from geoplan.decide import mcda
 from geoplan.decide.weights import critic_weights, entropy_weights, normalize_weights
 from geoplan.io import coords
+from geoplan.io.lang import check_lang, reason
+from geoplan.io.lang import format_value as lang_format_value
 from geoplan.measure.candidates import grid_sites, scoring_points
 from geoplan.measure.constraints import Constraint, check_constraints
 from geoplan.measure.criteria import nearest_target
@@ -46,7 +49,10 @@ from geoplan.study.scoring import (
 )
 
 __all__ = [
+    "ExplainedCriterion",
     "explain_site",
+    "explained",
+    "explanations",
     "format_value",
     "rank_sites",
     "score_sites",
@@ -62,7 +68,7 @@ OBJECTIVE_WEIGHTS: Final = {"entropy": entropy_weights, "critic": critic_weights
 NEAREST_LAYERS: Final = {"parks": "nearest_park", "stations": "nearest_station"}
 
 
-def format_value(value: float, unit: str) -> str:
+def format_value(value: float, unit: str, lang: str = "en") -> str:
     """A raw value as people read it: ``"420 m"``, ``"2.4 km"``, ``"12.5 min"``.
 
     Parameters
@@ -71,23 +77,15 @@ def format_value(value: float, unit: str) -> str:
         The raw value.
     unit : str
         Its unit (``m``, ``min``, ``count`` or an attribute such as ``jobs``).
+    lang : {"en", "zh", "zh+en"}
+        The language (``"420米"`` in Chinese); see :mod:`geoplan.io.lang`.
 
     Returns
     -------
     str
         The formatted value (``"unreachable"`` for infinite distances).
     """
-    if value is None or pd.isna(value):
-        return "n/a"
-    if np.isinf(value):
-        return "unreachable"
-    if unit == "m":
-        return f"{value / 1000:.1f} km" if value >= 1000 else f"{value:.0f} m"
-    if unit == "min":
-        return f"{value:.1f} min"
-    if unit == "count":
-        return f"{value:.0f}"
-    return f"{value:,.0f} {unit}"
+    return lang_format_value(value, unit, lang)
 
 
 def _project(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoDataFrame:
@@ -116,39 +114,92 @@ def _nearest_columns(
     return out
 
 
-def _explanations(
-    frame: pd.DataFrame, criteria: Sequence[Criterion], weights: pd.Series
+@dataclass(frozen=True)
+class ExplainedCriterion:
+    """What an explanation line says of one criterion (from a criterion or a table's meta)."""
+
+    title: str
+    title_zh: str
+    unit: str
+    weight: float
+    value_column: str
+    score_column: str
+    contrib_column: str
+
+
+def explained(
+    criteria: Sequence[Criterion], weights: Mapping[str, float]
+) -> list[ExplainedCriterion]:
+    """The criteria as :func:`explanations` reads them."""
+    return [
+        ExplainedCriterion(
+            c.title,
+            c.label_zh,
+            c.value_unit,
+            float(weights[c.name]),
+            value_column(c),
+            score_column(c),
+            contrib_column(c),
+        )
+        for c in criteria
+    ]
+
+
+def explanations(
+    frame: pd.DataFrame, criteria: Sequence[ExplainedCriterion], lang: str = "en"
 ) -> pd.Series:
-    total = len(frame)
+    """One line per site: its rank and score, then each criterion's value -> score x weight.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``rank``, ``score``, ``eligible``, ``reason`` and each criterion's columns.
+    criteria : sequence of ExplainedCriterion
+        The criteria, in order.
+    lang : {"en", "zh", "zh+en"}
+        The language (both: Chinese, then `` | `` and English).
+
+    Returns
+    -------
+    pandas.Series
+        The lines, indexed like ``frame``.
+    """
+    if lang == "zh+en":
+        zh, en = explanations(frame, criteria, "zh"), explanations(frame, criteria, "en")
+        return zh + " | " + en
     n_eligible = int(frame["eligible"].sum())
-    head = np.where(
-        frame["eligible"],
-        "#"
-        + frame["rank"].astype("string").fillna("-")
-        + f" of {n_eligible} eligible, score "
-        + frame["score"].map("{:.3f}".format)
-        + ".",
-        "Not eligible ("
-        + frame["reason"].astype(str)
-        + "); its score would be "
-        + frame["score"].map("{:.3f}".format)
-        + ".",
-    )
+    ranks = frame["rank"].astype("string").fillna("-").astype(str)
+    scores = frame["score"].map("{:.3f}".format).astype(str)
+    reasons = frame["reason"].astype(str)
+    if lang == "zh":
+        head = np.where(
+            frame["eligible"],
+            "第" + ranks + f"名（共{n_eligible}个符合条件），总分 " + scores + "。",
+            "不符合条件（" + reasons + "），若符合条件总分为 " + scores + "。",
+        )
+    else:
+        head = np.where(
+            frame["eligible"],
+            "#" + ranks + f" of {n_eligible} eligible, score " + scores + ".",
+            "Not eligible (" + reasons + "); its score would be " + scores + ".",
+        )
     text = pd.Series(head, index=frame.index, dtype=object)
     for c in criteria:
-        values = frame[value_column(c)].map(lambda v, u=c.value_unit: format_value(v, u))
+        values = frame[c.value_column].map(lambda v, u=c.unit: format_value(v, u, lang)).astype(str)
+        title = (c.title_zh or c.title) if lang == "zh" else c.title
+        arrow, times, end = ("→", "×", "；") if lang == "zh" else ("->", "x", ";")
         part = (
-            f" {c.title}: "
+            f" {title}{'：' if lang == 'zh' else ':'} "
             + values
-            + " -> "
-            + frame[score_column(c)].map("{:.2f}".format)
-            + f" x {weights[c.name]:.2f} = "
-            + frame[contrib_column(c)].map("{:.3f}".format)
-            + ";"
+            + f" {arrow} "
+            + frame[c.score_column].map("{:.2f}".format).astype(str)
+            + f" {times} {c.weight:.2f} = "
+            + frame[c.contrib_column].map("{:.3f}".format).astype(str)
+            + end
         )
         text = text + part
-    logger.debug("explained %d sites", total)
-    return text.str.rstrip(";")
+    logger.debug("explained %d sites", len(frame))
+    return text.str.rstrip(";；")
 
 
 def _aggregate(
@@ -183,18 +234,32 @@ def _site_labels(sites: gpd.GeoDataFrame, id_column: str | None) -> pd.Index:
 
 
 def _unreachable_notes(
-    criterion: Criterion, metric: DistanceMetric, points: gpd.GeoDataFrame, result: pd.DataFrame
+    criterion: Criterion,
+    metric: DistanceMetric,
+    points: gpd.GeoDataFrame,
+    result: pd.DataFrame,
+    lang: str = "en",
 ) -> pd.Series:
     """Why a criterion scored 0 for sites its metric cannot reach ("" elsewhere)."""
     notes = pd.Series("", index=points.index, dtype=object)
     reasons = getattr(metric, "reasons", None)
     if callable(reasons):  # a network metric: sites too far from any street
         off = reasons(points.geometry)
-        notes[off != ""] = f"{criterion.title}: " + off[off != ""] + "; "
+        title = criterion.title if lang == "en" else (criterion.label_zh or criterion.title)
+        notes[off != ""] = f"{title}: " + off[off != ""] + "; "
     unreachable = ~np.isfinite(result[value_column(criterion)].to_numpy(dtype=float))
     if criterion.kind in ("nearest_distance", "ideal_band"):
         todo = unreachable & (notes == "").to_numpy()
-        notes[todo] = f"{criterion.title}: unreachable ({metric.label}); "
+        notes[todo] = (
+            reason(
+                "unreachable_note",
+                lang,
+                title=criterion.title,
+                metric=metric.label,
+                zh_fields={"title": criterion.label_zh or criterion.title},
+            )
+            + "; "
+        )
     return notes
 
 
@@ -237,6 +302,7 @@ def score_sites(
     weights_method: str = "direct",
     id_column: str | None = None,
     progress: bool = False,
+    lang: str = "en",
 ) -> gpd.GeoDataFrame:
     """Score, constrain and rank candidate sites.
 
@@ -271,6 +337,9 @@ def score_sites(
         Column of the sites' ids (unique), by which warnings name sites.
     progress : bool
         Show a progress bar over criteria.
+    lang : {"en", "zh", "zh+en"}
+        Language of the reasons, notes and explanations (:mod:`geoplan.io.lang`;
+        default English).
 
     Returns
     -------
@@ -320,7 +389,7 @@ def score_sites(
             frame[detail_column(c)] = describe(points.geometry, targets.geometry)["text"]
         if detail_column(c) in frame:
             details.append(detail_column(c))
-        notes = notes + _unreachable_notes(c, metrics[c.name], points, result)
+        notes = notes + _unreachable_notes(c, metrics[c.name], points, result, lang)
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
     reasons = check_constraints(
         points,
@@ -331,6 +400,7 @@ def score_sites(
         projected,
         metrics=constraint_metrics,
         name_columns=name_columns,
+        lang=lang,
     )
     eligible = reasons == ""
     scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
@@ -348,7 +418,7 @@ def score_sites(
     )
     frame["notes"] = notes.str.rstrip("; ")
     frame = frame.join(_nearest_columns(points, projected, name_columns))
-    frame["explanation"] = _explanations(frame, criteria, weights)
+    frame["explanation"] = explanations(frame, explained(criteria, weights), lang)
 
     per_criterion = [
         col for c in criteria for col in (value_column(c), score_column(c), contrib_column(c))
@@ -372,6 +442,7 @@ def score_sites(
         "weights_method": weights_method,
         "method_options": dict(method_options or {}),
         "criteria": _criteria_meta(criteria, weights, metrics),
+        "lang": lang,
     }
     logger.info("ranked %d sites, %d eligible", len(ranked), int(ranked["eligible"].sum()))
     return ranked
@@ -522,7 +593,7 @@ def study_sites(study: Study) -> gpd.GeoDataFrame:
     )
 
 
-def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
+def rank_sites(study: Study, *, progress: bool = False, lang: str = "en") -> gpd.GeoDataFrame:
     """Score and rank the candidate sites of a study.
 
     Parameters
@@ -531,6 +602,8 @@ def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
         A study from :func:`geoplan.load_study`.
     progress : bool
         Show progress bars.
+    lang : {"en", "zh", "zh+en"}
+        Language of the reasons, notes and explanations (default English).
 
     Returns
     -------
@@ -555,6 +628,7 @@ def rank_sites(study: Study, *, progress: bool = False) -> gpd.GeoDataFrame:
         weights_method=str(study.weights_spec.get("method", "direct")),
         id_column=study.id_columns.get("candidates"),
         progress=progress,
+        lang=check_lang(lang),
     )
     ranked.attrs["geoplan"]["study"] = study.title
     # The column naming the sites (generated grid cells are named by site_id).
