@@ -16,8 +16,9 @@ room                  may import
 ``decide``            (nothing: it works on tables of scores)
 ``study``             ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``
 ``choose``            ``io``, ``measure``, ``streets``, ``study``
+``scenarios``         ``io``, ``measure``, ``study``
 ``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
-                      ``study``, ``choose``
+                      ``study``, ``choose``, ``scenarios``
 ``cli``               everything
 ====================  =============================================================
 
@@ -38,7 +39,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "geoplan"
 
-STAGES = ("io", "measure", "streets", "indicators", "transit", "decide", "study", "choose", "maps")
+STAGES = (
+    "io",
+    "measure",
+    "streets",
+    "indicators",
+    "transit",
+    "decide",
+    "study",
+    "choose",
+    "scenarios",
+    "maps",
+)
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
     "measure": frozenset({"io"}),
@@ -48,8 +60,19 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "decide": frozenset(),
     "study": frozenset({"io", "measure", "streets", "indicators", "transit", "decide"}),
     "choose": frozenset({"io", "measure", "streets", "study"}),
+    "scenarios": frozenset({"io", "measure", "study"}),
     "maps": frozenset(
-        {"io", "measure", "streets", "indicators", "transit", "decide", "study", "choose"}
+        {
+            "io",
+            "measure",
+            "streets",
+            "indicators",
+            "transit",
+            "decide",
+            "study",
+            "choose",
+            "scenarios",
+        }
     ),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
