@@ -340,6 +340,71 @@ def choose(
     _said_written(staged)
 
 
+@cli.command(name="compare")
+@verbosity_options
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(path_type=Path),
+    help="A file of [[scenarios]] tables (default: the study's own [[scenarios]]).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Comparison to write: .xlsx (sheets sites and summary), .gpkg or .csv.",
+)
+@click.option("--map", "map_path", type=click.Path(path_type=Path), help="Also write a map.")
+@click.option("--top", type=click.IntRange(min=1), help="The top k compared (default: study top).")
+@click.option("--basemap", help="Map basemap: carto-light, osm, tianditu, gaode or none.")
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@click.pass_context
+def compare_command(
+    ctx: click.Context,
+    study_path: Path,
+    scenarios_path: Path | None,
+    out: Path,
+    map_path: Path | None,
+    top: int | None,
+    basemap: str | None,
+    force: bool,
+) -> None:
+    """Compare STUDY's scenarios with its base run: per site and scenario, and a summary.
+
+    Only the criteria whose inputs a scenario changes are measured again; the
+    table gives each site's score, rank, eligibility and criterion values per
+    scenario with the differences to the base.
+    """
+    from geoplan.scenarios.compare import compare, stage_comparison, summary_path
+
+    study = load_study(study_path)
+    if out.suffix.lower() == ".csv":
+        _check_outputs(out, summary_path(out), force=force)
+    else:
+        _check_outputs(out, force=force)
+    _check_outputs(_study_sidecar(out), map_path, force=force)
+    comparison = compare(study, scenarios_path, top_k=top, progress=not ctx.obj["quiet"])
+    page = None
+    if map_path is not None:
+        from geoplan.maps.build import map_html
+        from geoplan.maps.compare import compare_map
+
+        options = _map_options(study, basemap, None)
+        page = map_html(
+            compare_map(comparison, basemap=basemap), offline=bool(options.get("offline", True))
+        )
+    with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
+        stage_comparison(staged, comparison, out)
+        if page is not None and map_path is not None:
+            _stage_map(staged, page, map_path, None)
+    columns = ["scenario", "eligible", "became_eligible", "dropped_out", "moved_up"]
+    shown = comparison.summary[[*columns, "moved_down", "entered_top_k", "left_top_k"]]
+    click.echo(shown.to_string(index=False))
+    _said_written(staged)
+
+
 def _read_result(path: Path) -> gpd.GeoDataFrame:
     if not path.is_file():
         raise LayerNotFoundError(
