@@ -17,6 +17,7 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.choose`: portfolios of sites (coverage, p-median, set covering, dispersion);
 - :mod:`geoplan.scenarios`: what-if overlays on a study, compared with its base run;
 - :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
+- :mod:`geoplan.batch`: many cities x scenarios on Dask, resumable (``geoplan batch``);
 
 with :mod:`geoplan.cli` on top.  Everything a user needs is here, flat: ``gp.read_layer``,
 ``gp.rank_sites``, ``gp.make_map`` ...
@@ -135,6 +136,8 @@ _LAZY: dict[str, str] = {
     "apply_scenario": "scenarios.overlay",
     "RunCache": "scenarios.reuse",
     "compare_map": "maps.compare",
+    "run_batch": "batch.run",
+    "read_batch": "batch.province",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",

@@ -405,6 +405,53 @@ def compare_command(
     _said_written(staged)
 
 
+@cli.command(name="batch")
+@verbosity_options
+@click.argument("batch_path", metavar="PROVINCE.toml", type=click.Path(path_type=Path))
+@click.option(
+    "--scheduler",
+    help="A Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Workers of the local cluster (default: one per core, at least 2 GiB each).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into an output folder holding files no batch wrote."
+)
+@click.pass_context
+def batch_command(
+    ctx: click.Context, batch_path: Path, scheduler: str | None, workers: int | None, force: bool
+) -> None:
+    """Run every city of PROVINCE.toml with its scenarios on Dask, and gather the results.
+
+    Each city's street networks are loaded once (clipped from the provincial extract
+    when the batch names one); a city that fails is reported while the others
+    finish; a re-run skips cities whose inputs and outputs are unchanged.
+    """
+    from geoplan.batch.run import run_batch
+
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("--workers sizes the local cluster; leave it out with --scheduler.")
+    result = run_batch(
+        batch_path,
+        scheduler=scheduler,
+        workers=workers,
+        force=force,
+        progress=not ctx.obj["quiet"],
+        announce=lambda line: click.echo(line, err=True),
+    )
+    shown = result.report.fillna({"error": ""})
+    click.echo(shown.to_string(index=False))
+    click.echo(f"wrote {result.out / 'index.html'} and {result.out / 'province.csv'}")
+    if result.failed:
+        raise click.ClickException(
+            f"{len(result.failed)} of {len(result.report)} cities failed ({', '.join(result.failed)}); "
+            f"their errors are in {result.out / 'report.csv'}; the others were written."
+        )
+
+
 def _read_result(path: Path) -> gpd.GeoDataFrame:
     if not path.is_file():
         raise LayerNotFoundError(

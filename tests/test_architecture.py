@@ -19,6 +19,7 @@ room                  may import
 ``scenarios``         ``io``, ``measure``, ``study``
 ``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
                       ``study``, ``choose``, ``scenarios``
+``batch``             ``io``, ``measure``, ``streets``, ``study``, ``scenarios``, ``maps``
 ``cli``               everything
 ====================  =============================================================
 
@@ -50,6 +51,7 @@ STAGES = (
     "choose",
     "scenarios",
     "maps",
+    "batch",
 )
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
@@ -74,6 +76,7 @@ ALLOWED: Mapping[str, frozenset[str]] = {
             "scenarios",
         }
     ),
+    "batch": frozenset({"io", "measure", "streets", "study", "scenarios", "maps"}),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
     "root": frozenset({*STAGES, "cli"}),

@@ -120,6 +120,8 @@ def _scenarios(study: Study, scenarios: object) -> list[Scenario]:
         )
     if isinstance(scenarios, str | Path):
         return read_scenarios(scenarios)
+    if isinstance(scenarios, Sequence) and not scenarios:
+        return []  # the base run alone
     if isinstance(scenarios, Sequence) and all(isinstance(s, Scenario) for s in scenarios):
         return list(scenarios)
     return scenarios_from_list(scenarios, folder=study.folder)
@@ -266,7 +268,7 @@ def compare(
         The base study (:func:`geoplan.load_study`); it is not changed.
     scenarios : str, pathlib.Path, sequence of Scenario or of tables, optional
         A scenario file, scenarios, or ``[[scenarios]]`` tables; default the
-        study's own ``[[scenarios]]``.
+        study's own ``[[scenarios]]``; an empty list ranks the base alone.
     top_k : int, optional
         The size of the top compared (default: the study's ``top``).
     reuse : RunCache, optional

@@ -48,6 +48,7 @@ from geoplan.study.scoring import (
 
 __all__ = [
     "Reuse",
+    "criterion_measurer",
     "explain_site",
     "format_value",
     "rank_sites",
@@ -268,7 +269,7 @@ def _criteria_meta(
     ]
 
 
-def _measurer(
+def criterion_measurer(
     c: Criterion,
     points: gpd.GeoDataFrame,
     targets: gpd.GeoDataFrame,
@@ -399,7 +400,7 @@ def score_sites(
     details: list[str] = []
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         targets = select_features(projected[c.layer], c.where, layer_name=c.layer)
-        compute = _measurer(c, points, targets, metrics[c.name], projected)
+        compute = criterion_measurer(c, points, targets, metrics[c.name], projected)
         raw, detail = (
             compute()
             if reuse is None
