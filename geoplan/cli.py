@@ -48,6 +48,11 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger("geoplan")
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # the one-off "compiling the network engine" notice is shown unless --quiet: a
+    # first run otherwise seems to hang while numba compiles
+    logging.getLogger("geoplan.streets._kernels").setLevel(
+        logging.WARNING if quiet else min(level, logging.INFO)
+    )
 
     def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
         click.echo(f"warning: {message}", err=True)
