@@ -237,10 +237,11 @@ class NetworkMetric:
         """x, y of points (a point on the surface of other shapes); NaN if missing."""
         geoms = _geometries(geoms)
         if geoms.crs is not None and not self.network.crs.equals(geoms.crs):
-            values = np.asarray(geoms.values, dtype=object)
+            values = np.asarray(geoms.values, dtype=object).copy()  # (edited below)
             if (shapely.get_type_id(values) <= 0).all():  # points (or missing): project
                 # their coordinate arrays, not the geometries (5x quicker at a million)
-                x, y = shapely.get_x(values), shapely.get_y(values)  # NaN if missing or empty
+                values[shapely.is_empty(values)] = None  # empty as missing
+                x, y = shapely.get_x(values), shapely.get_y(values)  # NaN if missing
                 x, y = _transformer(geoms.crs, self.network.crs).transform(x, y)
                 return np.column_stack([x, y])
         values = self._geoms(geoms)

@@ -380,14 +380,14 @@ def score_sites(
         pyproj.CRS(metric_crs)
         if metric_crs is not None
         else coords.local_metric_crs(
-            tuple(float(v) for v in sites.to_crs("EPSG:4326").total_bounds)  # type: ignore[arg-type]
+            tuple(float(v) for v in coords.project_frame(sites, "EPSG:4326").total_bounds)  # type: ignore[arg-type]
         )
     )
     metrics = dict(metrics or {})
     for c in criteria:
         metrics.setdefault(c.name, StraightLine())
     name_columns = dict(name_columns or {})
-    projected_sites = sites.to_crs(crs)
+    projected_sites = coords.project_frame(sites, crs)
     points = gpd.GeoDataFrame(
         projected_sites.drop(columns=projected_sites.geometry.name),
         geometry=scoring_points(projected_sites),
@@ -461,7 +461,7 @@ def score_sites(
     )
     ranked = gpd.GeoDataFrame(
         pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
-        geometry=sites.geometry.to_crs("EPSG:4326"),
+        geometry=coords.project_geometries(sites.geometry, "EPSG:4326"),
         crs="EPSG:4326",
     )
     order = np.lexsort((-ranked["score"].to_numpy(), ~ranked["eligible"].to_numpy()))
