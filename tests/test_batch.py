@@ -244,3 +244,26 @@ def _with_source(study: Path, source: Path) -> gp.Study:
 
 def test_city_titles() -> None:
     assert City("x", Path("s.toml")).title == "x"
+
+
+def test_the_cli_on_its_own_local_cluster_reports_a_broken_city_in_one_line(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "study.toml").write_text(
+        '[study]\ntitle = "x"\n[layers.candidates]\npath = "not-delivered.csv"\n', encoding="utf-8"
+    )
+    path = _batch(tmp_path, [("broken", broken / "study.toml", None)])
+    done = subprocess.run(
+        [sys.executable, "-m", "geoplan", "batch", str(path), "--workers", "1", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Compute Failed" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: 1 of 1 cities failed (broken)")

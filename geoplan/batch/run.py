@@ -230,7 +230,7 @@ def _client(scheduler: str | None, workers: int | None, n_cities: int) -> tuple[
         processes=True,
         memory_limit=f"{MEMORY_LIMIT / n / 2**30:.2f}GiB",
         dashboard_address=":0",
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # a city's error is reported once, by the batch, in one line
     )
     return Client(cluster), cluster
 
