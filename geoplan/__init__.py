@@ -15,8 +15,10 @@ Subpackages by the stage of the pipeline a study flows through (imports point do
 - :mod:`geoplan.indicators`: jobs within reach (2SFCA), job–housing balance, life circles;
 - :mod:`geoplan.study`: study files and their checks, scoring and ranking a study;
 - :mod:`geoplan.choose`: portfolios of sites (coverage, p-median, set covering, dispersion);
+- :mod:`geoplan.scenarios`: what-if overlays on a study, compared with its base run;
 - :mod:`geoplan.maps`: interactive planning maps, basemaps, offline pages, PNG snapshots;
 - :mod:`geoplan.report`: study reports (one PDF and its HTML twin);
+- :mod:`geoplan.batch`: many cities x scenarios on Dask, resumable (``geoplan batch``);
 
 with :mod:`geoplan.cli` on top.  Everything a user needs is here, flat: ``gp.read_layer``,
 ``gp.rank_sites``, ``gp.make_map`` ...
@@ -129,6 +131,15 @@ _LAZY: dict[str, str] = {
     "TransitMetric": "transit.metric",
     "transit_isochrones": "transit.isochrone",
     "study_indicators": "study.indicator_table",
+    "compare": "scenarios.compare",
+    "Comparison": "scenarios.compare",
+    "Scenario": "scenarios.overlay",
+    "read_scenarios": "scenarios.overlay",
+    "apply_scenario": "scenarios.overlay",
+    "RunCache": "scenarios.reuse",
+    "compare_map": "maps.compare",
+    "run_batch": "batch.run",
+    "read_batch": "batch.province",
     "make_map": "maps.build",
     "save_map": "maps.build",
     "save_png": "maps.snapshot",

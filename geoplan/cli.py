@@ -50,6 +50,11 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     root = logging.getLogger("geoplan")
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # the one-off "compiling the network engine" notice is shown unless --quiet: a
+    # first run otherwise seems to hang while numba compiles
+    logging.getLogger("geoplan.streets._kernels").setLevel(
+        logging.WARNING if quiet else min(level, logging.INFO)
+    )
 
     def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
         click.echo(f"warning: {message}", err=True)
@@ -438,6 +443,118 @@ def indicators(study_path: Path, out: Path | None, force: bool) -> None:
     click.echo(pd.DataFrame(table[shown]).round(3).head(study.top).to_string(index=False))
     click.echo(f"({len(table)} sites, {table.shape[1] - 1} columns)")
     _said_written(staged)
+
+
+@cli.command(name="compare")
+@verbosity_options
+@click.argument("study_path", metavar="STUDY", type=click.Path(path_type=Path))
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(path_type=Path),
+    help="A file of [[scenarios]] tables (default: the study's own [[scenarios]]).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Comparison to write: .xlsx (sheets sites and summary), .gpkg or .csv.",
+)
+@click.option("--map", "map_path", type=click.Path(path_type=Path), help="Also write a map.")
+@click.option("--top", type=click.IntRange(min=1), help="The top k compared (default: study top).")
+@click.option("--basemap", help="Map basemap: carto-light, osm, tianditu, gaode or none.")
+@click.option("--force", is_flag=True, help="Replace output files that already exist.")
+@click.pass_context
+def compare_command(
+    ctx: click.Context,
+    study_path: Path,
+    scenarios_path: Path | None,
+    out: Path,
+    map_path: Path | None,
+    top: int | None,
+    basemap: str | None,
+    force: bool,
+) -> None:
+    """Compare STUDY's scenarios with its base run: per site and scenario, and a summary.
+
+    Only the criteria whose inputs a scenario changes are measured again; the
+    table gives each site's score, rank, eligibility and criterion values per
+    scenario with the differences to the base.
+    """
+    from geoplan.scenarios.compare import compare, stage_comparison, summary_path
+
+    study = load_study(study_path)
+    if out.suffix.lower() == ".csv":
+        _check_outputs(out, summary_path(out), force=force)
+    else:
+        _check_outputs(out, force=force)
+    _check_outputs(_study_sidecar(out), map_path, force=force)
+    comparison = compare(study, scenarios_path, top_k=top, progress=not ctx.obj["quiet"])
+    page = None
+    if map_path is not None:
+        from geoplan.maps.build import map_html
+        from geoplan.maps.compare import compare_map
+
+        options = _map_options(study, basemap, None)
+        page = map_html(
+            compare_map(comparison, basemap=basemap), offline=bool(options.get("offline", True))
+        )
+    with outputs.OutputSet(force=force, written=_WRITTEN) as staged:
+        stage_comparison(staged, comparison, out)
+        if page is not None and map_path is not None:
+            _stage_map(staged, page, map_path, None)
+    columns = ["scenario", "eligible", "became_eligible", "dropped_out", "moved_up"]
+    shown = comparison.summary[[*columns, "moved_down", "entered_top_k", "left_top_k"]]
+    click.echo(shown.to_string(index=False))
+    _said_written(staged)
+
+
+@cli.command(name="batch")
+@verbosity_options
+@click.argument("batch_path", metavar="PROVINCE.toml", type=click.Path(path_type=Path))
+@click.option(
+    "--scheduler",
+    help="A Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Workers of the local cluster (default: one per core, at least 2 GiB each).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into an output folder holding files no batch wrote."
+)
+@click.pass_context
+def batch_command(
+    ctx: click.Context, batch_path: Path, scheduler: str | None, workers: int | None, force: bool
+) -> None:
+    """Run every city of PROVINCE.toml with its scenarios on Dask, and gather the results.
+
+    Each city's street networks are loaded once (clipped from the provincial extract
+    when the batch names one); a city that fails is reported while the others
+    finish; a re-run skips cities whose inputs and outputs are unchanged.
+    """
+    from geoplan.batch.run import run_batch
+
+    if scheduler is not None and workers is not None:
+        raise click.UsageError("--workers sizes the local cluster; leave it out with --scheduler.")
+    result = run_batch(
+        batch_path,
+        scheduler=scheduler,
+        workers=workers,
+        force=force,
+        progress=not ctx.obj["quiet"],
+        announce=lambda line: click.echo(line, err=True),
+    )
+    shown = result.report.fillna({"error": ""})
+    click.echo(shown.to_string(index=False))
+    click.echo(f"wrote {result.out / 'index.html'} and {result.out / 'province.csv'}")
+    if result.failed:
+        raise click.ClickException(
+            f"{len(result.failed)} of {len(result.report)} cities failed ({', '.join(result.failed)}); "
+            f"their errors are in {result.out / 'report.csv'}; the others were written."
+        )
 
 
 def _read_result(path: Path) -> gpd.GeoDataFrame:

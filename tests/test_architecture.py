@@ -16,10 +16,12 @@ room                  may import
 ``decide``            (nothing: it works on tables of scores)
 ``study``             ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``
 ``choose``            ``io``, ``measure``, ``streets``, ``study``
+``scenarios``         ``io``, ``measure``, ``study``
 ``maps``              ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
-                      ``study``, ``choose``
+                      ``study``, ``choose``, ``scenarios``
 ``report``            ``io``, ``measure``, ``streets``, ``indicators``, ``transit``, ``decide``,
                       ``study``, ``choose``, ``maps``
+``batch``             ``io``, ``measure``, ``streets``, ``study``, ``scenarios``, ``maps``
 ``cli``               everything
 ====================  =============================================================
 
@@ -49,8 +51,10 @@ STAGES = (
     "decide",
     "study",
     "choose",
+    "scenarios",
     "maps",
     "report",
+    "batch",
 )
 ALLOWED: Mapping[str, frozenset[str]] = {
     "io": frozenset(),
@@ -61,12 +65,24 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "decide": frozenset(),
     "study": frozenset({"io", "measure", "streets", "indicators", "transit", "decide"}),
     "choose": frozenset({"io", "measure", "streets", "study"}),
+    "scenarios": frozenset({"io", "measure", "study"}),
     "maps": frozenset(
-        {"io", "measure", "streets", "indicators", "transit", "decide", "study", "choose"}
+        {
+            "io",
+            "measure",
+            "streets",
+            "indicators",
+            "transit",
+            "decide",
+            "study",
+            "choose",
+            "scenarios",
+        }
     ),
     "report": frozenset(
         {"io", "measure", "streets", "indicators", "transit", "decide", "study", "choose", "maps"}
     ),
+    "batch": frozenset({"io", "measure", "streets", "study", "scenarios", "maps"}),
     "cli": frozenset({*STAGES}),
     "__main__": frozenset({"cli"}),
     "root": frozenset({*STAGES, "cli"}),

@@ -126,3 +126,36 @@ def test_real_changzhou_stations_land_on_the_real_tracks(shared_data) -> None:  
     assert np.median(d_conv) < 10
     assert np.max(d_conv) < 20
     assert 350 < np.median(d_raw) < 500
+
+
+def test_projecting_points_as_arrays_equals_to_crs() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.io.coords import project_frame, project_geometries
+
+    rng = np.random.default_rng(5)
+    points = list(shapely.points(rng.uniform(119.8, 120.2, 50), rng.uniform(31.6, 31.9, 50)))
+    points[3] = None
+    points[7] = shapely.Point()
+    geoms = gpd.GeoSeries(points, index=np.arange(100, 150), crs="EPSG:4326", name="where")
+    got = project_geometries(geoms, "EPSG:4549")
+    want = geoms.to_crs("EPSG:4549")
+    assert got.crs == want.crs and got.name == "where" and got.index.equals(want.index)
+    assert got.iloc[3] is None and got.iloc[7].is_empty
+    assert shapely.equals_exact(got.to_numpy(), want.to_numpy(), tolerance=1e-6)[
+        [i for i in range(50) if i not in (3, 7)]
+    ].all()
+    # other shapes and 3-d points: the same as to_crs
+    mixed = gpd.GeoSeries([shapely.box(120, 31.7, 120.01, 31.71), shapely.Point(120, 31.7, 5)],
+                          crs="EPSG:4326")  # fmt: skip
+    for series in (mixed, mixed.iloc[1:]):
+        assert (
+            project_geometries(series, 4549)
+            .geom_equals_exact(series.to_crs(4549), tolerance=1e-6)
+            .all()
+        )
+    frame = gpd.GeoDataFrame({"a": range(50), "b": 1}, geometry=geoms.rename("geometry"))
+    frame = frame[["a", "geometry", "b"]]
+    projected = project_frame(frame, "EPSG:4549")
+    assert list(projected.columns) == ["a", "geometry", "b"] and projected.crs == want.crs

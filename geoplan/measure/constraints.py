@@ -43,7 +43,13 @@ from geoplan.io.lang import reason
 from geoplan.measure import criteria as measures
 from geoplan.measure.distance import DistanceMetric, StraightLine
 
-__all__ = ["CONSTRAINT_KINDS", "Constraint", "check_constraints", "protection_distances_m"]
+__all__ = [
+    "CONSTRAINT_KINDS",
+    "Constraint",
+    "check_constraints",
+    "join_reasons",
+    "protection_distances_m",
+]
 
 CONSTRAINT_KINDS: Final = ("outside", "min_distance", "max_distance", "min_value", "max_value")
 
@@ -399,6 +405,22 @@ def check_constraints(
                 reasons = _min_distance(geoms, layer, constraint, names, metric, label, say)
             else:
                 reasons = _max_distance(geoms, layer, constraint, names, metric, label, say)
-        both = (all_reasons != "") & (reasons != "")
-        all_reasons = all_reasons.where(~both, all_reasons + "; ") + reasons
+        all_reasons = join_reasons(all_reasons, reasons)
     return all_reasons
+
+
+def join_reasons(first: pd.Series, then: pd.Series) -> pd.Series:
+    """Two constraints' reasons for the same sites, ``"; "``-joined where both have one.
+
+    Parameters
+    ----------
+    first, then : pandas.Series
+        Reasons aligned to the same sites (``""`` where a site passes).
+
+    Returns
+    -------
+    pandas.Series
+        ``first`` then ``then``, as :func:`check_constraints` joins them.
+    """
+    both = (first != "") & (then != "")
+    return first.where(~both, first + "; ") + then

@@ -6,12 +6,11 @@ count first, then fill arrays of exactly the right size; the others fill
 per-item slots or grow their outputs as they go.  :mod:`geoplan.streets._regions`
 holds the kernels for polygon targets.
 
-Kernels are compiled for one signature when this module is imported (and
-cached on disk, so only the first import on a machine compiles them): numba's
-start-up cost is paid with the imports, not by the first query, and a call
-with unexpected types fails at once.  :func:`compiled` wraps each kernel so
-that its array arguments are converted to the declared dtypes and made
-C-contiguous and writeable first.
+Each kernel is declared with one signature and compiled on its first call
+(then cached on disk, so only the first use on a machine compiles it): a run
+compiles only the kernels it uses, and importing the engine compiles
+nothing.  :func:`compiled` wraps each kernel so that its array arguments are
+converted to the declared dtypes and made C-contiguous and writeable first.
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ import functools
 import heapq
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 import numba
@@ -37,6 +38,7 @@ __all__ = [
     "compiled",
     "counting_sort",
     "dense_pairs",
+    "in_blocks",
     "same_edge_pairs",
     "take_cheapest",
 ]
@@ -55,48 +57,127 @@ I8 = "int64[::1]"
 B1 = "boolean[::1]"
 
 
-def compiled(
-    *args: str, returns: str = "none", parallel: bool = False, boundscheck: bool = False
-) -> Callable[[_F], _F]:
-    """Compile a kernel now for argument types ``args`` (cached on disk).
+def compiled(*args: str, returns: str = "none", boundscheck: bool = False) -> Callable[[_F], _F]:
+    """Declare a kernel for argument types ``args``, compiled on its first call.
 
-    The function returned converts array arguments to the declared dtype and
-    layout before calling the compiled kernel.  ``boundscheck`` makes an
-    index out of bounds raise :class:`IndexError` (for kernels that read
-    untrusted data).
+    Only the kernels a run calls are compiled, each once per machine: the
+    machine code is cached on disk (numba's cache: ``NUMBA_CACHE_DIR``, or
+    ``__pycache__`` beside the module), where later processes -- and Dask
+    workers on the same machine -- load it in milliseconds.  The function
+    returned converts array arguments to the declared dtype and layout before
+    calling the compiled kernel.  ``boundscheck`` makes an index out of
+    bounds raise :class:`IndexError` (for kernels that read untrusted data).
     """
     signature = f"{returns}({', '.join(args)})"
 
     def wrap(func: _F) -> _F:
-        def jit(cache: bool) -> Any:
-            return numba.njit(
-                signature, cache=cache, nogil=True, parallel=parallel, boundscheck=boundscheck
-            )(func)
-
-        began = time.perf_counter()
-        try:
-            kernel = jit(cache=True)
-        except RuntimeError:  # nowhere writable to cache: compile for this process only
-            logger.warning("numba cannot cache %s (set NUMBA_CACHE_DIR); compiling", func.__name__)
-            kernel = jit(cache=False)
-        logger.debug("%s ready in %.2f s", func.__name__, time.perf_counter() - began)
-        dtypes = [
-            as_dtype(t.dtype) if isinstance(t, types.Array) else None
-            for t in kernel.nopython_signatures[0].args
-        ]
+        kernel = _Kernel(func, signature, boundscheck=boundscheck)
+        _KERNELS.append(kernel)
 
         @functools.wraps(func)
         def call(*values: Any) -> Any:
-            return kernel(
-                *(
-                    v if d is None else np.require(v, dtype=d, requirements=("C", "W"))
-                    for v, d in zip(values, dtypes, strict=True)
-                )
-            )
+            return kernel(*values)
 
         return cast(_F, call)
 
     return wrap
+
+
+class _Kernel:
+    """One kernel, compiled for its one signature when first needed (thread-safe)."""
+
+    def __init__(self, func: Any, signature: str, *, boundscheck: bool) -> None:
+        self.func = func
+        self.signature = signature
+        self.boundscheck = boundscheck
+        self._lock = threading.Lock()
+        self._ready: tuple[Any, list[Any]] | None = None
+
+    def __call__(self, *values: Any) -> Any:
+        kernel, dtypes = self.ready()
+        return kernel(
+            *(
+                v if d is None else np.require(v, dtype=d, requirements=("C", "W"))
+                for v, d in zip(values, dtypes, strict=True)
+            )
+        )
+
+    def ready(self) -> tuple[Any, list[Any]]:
+        """The compiled kernel (loaded from the disk cache, or compiled now)
+        and the dtypes its array arguments must have."""
+        if self._ready is None:
+            with self._lock:
+                if self._ready is None:
+                    self._ready = self._compile()
+        return self._ready
+
+    def _compile(self) -> tuple[Any, list[Any]]:
+        began = time.perf_counter()
+        try:
+            dispatcher = numba.njit(cache=True, nogil=True, boundscheck=self.boundscheck)(self.func)
+        except RuntimeError:  # nowhere writable to cache: compile for this process only
+            logger.warning(
+                "numba cannot cache %s (set NUMBA_CACHE_DIR); compiling", self.func.__name__
+            )
+            dispatcher = numba.njit(cache=False, nogil=True, boundscheck=self.boundscheck)(
+                self.func
+            )
+        else:
+            if not _in_disk_cache(dispatcher):
+                _announce_compiling()
+        dispatcher.compile(self.signature)
+        dispatcher.disable_compile()  # other argument types are an error, not a new compile
+        logger.debug("%s ready in %.2f s", self.func.__name__, time.perf_counter() - began)
+        dtypes = [
+            as_dtype(t.dtype) if isinstance(t, types.Array) else None
+            for t in dispatcher.nopython_signatures[0].args
+        ]
+        return dispatcher, dtypes
+
+
+_KERNELS: list[_Kernel] = []
+_ANNOUNCED = threading.Event()
+
+# What compiling every kernel of the engine takes on a 2-core machine, measured
+# with benchmarks/first_use.py (a run compiles only the kernels it calls).
+_COMPILE_ALL_S = 20
+
+
+def _in_disk_cache(dispatcher: Any) -> bool:
+    """Whether numba's disk cache holds code for ``dispatcher`` (best effort:
+    ``True`` when numba's cache layout cannot be read)."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # numba internals changed: never fail a run over a log message
+        return True
+
+
+def _announce_compiling() -> None:
+    """Say once per process that the network engine is being compiled."""
+    if not _ANNOUNCED.is_set():
+        _ANNOUNCED.set()
+        logger.info(
+            "compiling the network engine once (up to about %d s; numba caches it on disk "
+            "for later runs)...",
+            _COMPILE_ALL_S,
+        )
+
+
+def in_blocks(kernel: Callable[..., Any], *args: Any, n_items: int) -> list[Any]:
+    """``kernel(*args, block, n_blocks)`` for every block, on all cores.
+
+    The kernels are plain (not ``parallel``) numba functions that release the
+    GIL, so Python threads run the blocks at once: the same use of the cores
+    as numba's ``prange``, for a fraction of its compile time.  ``n_items``
+    (what the blocks share) caps the number of blocks; four blocks per thread
+    even out uneven work.  Returns the kernel's results, in block order.
+    """
+    n_threads = numba.get_num_threads()  # the cores numba may use (NUMBA_NUM_THREADS)
+    n_blocks = max(1, min(4 * n_threads, n_items))
+    if n_threads == 1 or n_blocks == 1:
+        return [kernel(*args, b, n_blocks) for b in range(n_blocks)]
+    with ThreadPoolExecutor(min(n_threads, n_blocks)) as pool:
+        return list(pool.map(lambda b: kernel(*args, b, n_blocks), range(n_blocks)))
 
 
 @numba.njit(inline="always")  # inlined into the (cached) kernels that call it
@@ -185,16 +266,6 @@ def same_edge_pairs(
 
 
 @numba.njit(inline="always")
-def _pair_outputs(count: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
-    """Turn ``count[i + 1]`` (entries of item ``i``) into start offsets, in place,
-    and allocate the (int, int, float) outputs for all the entries."""
-    for i in range(len(count) - 1):
-        count[i + 1] += count[i]
-    total = count[len(count) - 1]
-    return np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total, np.float64)
-
-
-@numba.njit(inline="always")
 def _put(
     site: IntArray, target: IntArray, cost: FloatArray, n: int, i: int, t: int, c: float,
     cutoff: float, write: bool,
@@ -247,9 +318,40 @@ def _dense_site(
 
 
 @compiled(
-    "float64[:, ::1]", I8, I8, F8, I8, F8, I8, I8, F8, "float64",
-    returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True,
+    "float64[:, ::1]", I8, I8, F8, I8, F8, I8, I8, F8, "float64", I8, I8, I8, F8, "boolean",
+    "int64", "int64",
 )  # fmt: skip
+def _dense_block(
+    by_node: FloatArray,
+    searched: IntArray,
+    node_v: IntArray,
+    via_v: FloatArray,
+    node_u: IntArray,
+    via_u: FloatArray,
+    extra_start: IntArray,
+    extra_target: IntArray,
+    extra_cost: FloatArray,
+    cutoff: float,
+    count: IntArray,
+    site: IntArray,
+    target: IntArray,
+    cost: FloatArray,
+    write: bool,
+    block: int,
+    n_blocks: int,
+) -> None:
+    """:func:`dense_pairs` for the sites of ``block`` of ``n_blocks``: count each
+    site's pairs in ``count[i + 1]``, or (``write``) write them from ``count[i]`` on."""
+    n_sites = len(node_v)
+    for i in range(block * n_sites // n_blocks, (block + 1) * n_sites // n_blocks):
+        n = _dense_site(
+            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
+            extra_cost, cutoff, site, target, cost, count[i] if write else 0, write,
+        )  # fmt: skip
+        if not write:
+            count[i + 1] = n
+
+
 def dense_pairs(
     by_node: FloatArray,
     searched: IntArray,
@@ -269,23 +371,24 @@ def dense_pairs(
     at cost ``via_v`` or by ``node_u`` at ``via_u`` and takes the cheaper.
     Site ``i`` also has the extra candidates ``extra_start[i]:extra_start[i +
     1]`` (ordered by target, any target); the cheapest way to a target counts.
+    The sites are shared out over the cores (count, then fill).
     """
     n_sites = len(node_v)
     count = np.zeros(n_sites + 1, np.int64)
     site = np.empty(0, np.int64)
     target = np.empty(0, np.int64)
     cost = np.empty(0, np.float64)
-    for i in numba.prange(n_sites):
-        count[i + 1] = _dense_site(
-            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
-            extra_cost, cutoff, site, target, cost, 0, False,
-        )  # fmt: skip
-    site, target, cost = _pair_outputs(count)
-    for i in numba.prange(n_sites):
-        _dense_site(
-            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
-            extra_cost, cutoff, site, target, cost, count[i], True,
-        )  # fmt: skip
+    common = (
+        by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target, extra_cost,
+        float(cutoff), count,
+    )  # fmt: skip
+    in_blocks(_dense_block, *common, site, target, cost, False, n_items=n_sites)
+    np.cumsum(count, out=count)
+    total = int(count[-1])
+    site = np.empty(total, np.int64)
+    target = np.empty(total, np.int64)
+    cost = np.empty(total, np.float64)
+    in_blocks(_dense_block, *common, site, target, cost, True, n_items=n_sites)
     return site, target, cost
 
 
@@ -334,63 +437,56 @@ def take_cheapest(
     return distance, nearest
 
 
-@compiled(I8, I8, F8, I8, "float64", "int64", returns=f"Tuple(({I8}, {I8}, {F8}))", parallel=True)
-def _bounded_searches(
+@compiled(I8, I8, F8, I8, "float64", I8, F8, I8, "int64", "int64")
+def _bounded_block(
     indptr: IntArray,
     indices: IntArray,
     data: FloatArray,
     sources: IntArray,
     cutoff: float,
+    slot_node: IntArray,
+    slot_cost: FloatArray,
+    count: IntArray,
+    block: int,
     n_blocks: int,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """:func:`bounded_searches`, the sources shared out in ``n_blocks`` blocks."""
+) -> None:
+    """:func:`bounded_searches` for the sources of ``block`` of ``n_blocks``: source
+    ``k`` writes what it reaches in slot ``k`` (``n`` entries from ``k * n``, of
+    which only those written are ever touched in memory) and how many in
+    ``count[k + 1]``."""
     n = len(indptr) - 1
     n_sources = len(sources)
-    n_blocks = max(1, min(n_blocks, n_sources))
-    # source k writes what it reaches in slot k (n entries, of which only those
-    # written are ever touched in memory), then the slots are packed
-    slot_node = np.empty(n_sources * n, np.int64)
-    slot_cost = np.empty(n_sources * n, np.float64)
-    count = np.zeros(n_sources + 1, np.int64)
-    for b in numba.prange(n_blocks):
-        dist = np.full(n, np.inf)
-        done = np.zeros(n, np.bool_)
-        touched = np.empty(n, np.int64)
-        for k in range(b * n_sources // n_blocks, (b + 1) * n_sources // n_blocks):
-            start = sources[k]
-            m = k * n
-            dist[start] = 0.0
-            touched[0] = start
-            n_touched = 1
-            heap = [(0.0, start)]
-            while heap:
-                d, u = heapq.heappop(heap)
-                if done[u]:
-                    continue
-                done[u] = True
-                slot_node[m] = u
-                slot_cost[m] = d
-                m += 1
-                for j in range(indptr[u], indptr[u + 1]):
-                    v = indices[j]
-                    nd = d + data[j]
-                    if nd <= cutoff and nd < dist[v]:
-                        if dist[v] == np.inf:
-                            touched[n_touched] = v
-                            n_touched += 1
-                        dist[v] = nd
-                        heapq.heappush(heap, (nd, v))
-            count[k + 1] = m - k * n
-            for i in range(n_touched):
-                dist[touched[i]] = np.inf
-                done[touched[i]] = False
-    out_source, out_node, out_cost = _pair_outputs(count)
-    for k in numba.prange(n_sources):
-        size = count[k + 1] - count[k]
-        out_source[count[k] : count[k + 1]] = k
-        out_node[count[k] : count[k + 1]] = slot_node[k * n : k * n + size]
-        out_cost[count[k] : count[k + 1]] = slot_cost[k * n : k * n + size]
-    return out_source, out_node, out_cost
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, np.bool_)
+    touched = np.empty(n, np.int64)
+    for k in range(block * n_sources // n_blocks, (block + 1) * n_sources // n_blocks):
+        start = sources[k]
+        m = k * n
+        dist[start] = 0.0
+        touched[0] = start
+        n_touched = 1
+        heap = [(0.0, start)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if done[u]:
+                continue
+            done[u] = True
+            slot_node[m] = u
+            slot_cost[m] = d
+            m += 1
+            for j in range(indptr[u], indptr[u + 1]):
+                v = indices[j]
+                nd = d + data[j]
+                if nd <= cutoff and nd < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        count[k + 1] = m - k * n
+        for i in range(n_touched):
+            dist[touched[i]] = np.inf
+            done[touched[i]] = False
 
 
 def bounded_searches(
@@ -406,4 +502,19 @@ def bounded_searches(
     nodes`` entries is reserved (only what is found is written): run many
     sources on a large graph in rounds.
     """
-    return _bounded_searches(indptr, indices, data, sources, cutoff, 4 * numba.get_num_threads())
+    n = len(indptr) - 1
+    n_sources = len(sources)
+    slot_node = np.empty(n_sources * n, np.int64)
+    slot_cost = np.empty(n_sources * n, np.float64)
+    count = np.zeros(n_sources + 1, np.int64)
+    in_blocks(
+        _bounded_block, indptr, indices, data, sources, float(cutoff), slot_node, slot_cost,
+        count, n_items=n_sources,
+    )  # fmt: skip
+    size = count[1:]
+    # entry j of source k sits at k * n + j: pack the slots in source order
+    out_source = np.repeat(np.arange(n_sources, dtype=np.int64), size)
+    at = np.arange(len(out_source), dtype=np.int64) + np.repeat(
+        np.arange(n_sources, dtype=np.int64) * n - np.cumsum(size) + size, size
+    )
+    return out_source, slot_node[at], slot_cost[at]

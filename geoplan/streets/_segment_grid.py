@@ -11,7 +11,7 @@ once the best distance found is within it, the answer is proven.  Ties go to
 the lower segment number, so results do not depend on threads.
 
 The kernels are compiled with numba (cached on disk after the first use) and
-run on all cores; the queries are put in a coarse spatial order first so that
+run on all cores (threads); the queries are put in a coarse spatial order first so that
 neighbouring points read the same cells.  The rare points farther than
 ``_MAX_RINGS`` cells from every street (which the rings would reach only
 after scanning many empty cells) are answered by GEOS's nearest search in an
@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import shapely
 
-from geoplan.streets._kernels import F8, I8, cell_of, compiled, counting_sort
+from geoplan.streets._kernels import F8, I8, cell_of, compiled, counting_sort, in_blocks
 
 __all__ = ["SegmentGrid"]
 
@@ -95,7 +94,7 @@ def _file_segments(
     return start, segments
 
 
-@compiled(F8, F8, I8, I8, I8, F8, F8, F8, F8, F8, FRAME, "int64", I8, F8, F8, parallel=True)
+@compiled(F8, F8, I8, I8, I8, F8, F8, F8, F8, F8, FRAME, "int64", I8, F8, F8, "int64", "int64")
 def _nearest(
     qx: FloatArray,
     qy: FloatArray,
@@ -112,8 +111,11 @@ def _nearest(
     edge: npt.NDArray[np.int64],
     fraction: FloatArray,
     dist: FloatArray,
+    block: int,
+    n_blocks: int,
 ) -> None:
-    """Nearest segment of every point (see the module docstring); fills the outputs.
+    """Nearest segment of the points of ``block`` of ``n_blocks`` (see the module
+    docstring); fills the outputs.
 
     ``ax``... ``inv_len2`` are given per filing (aligned with ``segments``),
     so a cell's segments are read from contiguous memory.  Points are visited
@@ -122,7 +124,7 @@ def _nearest(
     ``dist = nan``.
     """
     x0, y0, cell, nx, ny = frame
-    for k in numba.prange(len(order)):
+    for k in range(block * len(order) // n_blocks, (block + 1) * len(order) // n_blocks):
         i = order[k]
         px, py = qx[i], qy[i]
         cx, cy = cell_of(px, x0, cell, nx), cell_of(py, y0, cell, ny)
@@ -294,7 +296,8 @@ class SegmentGrid:
         blocks_x = (self.nx - 1) // _ORDER_BLOCK_CELLS + 1
         blocks_y = (self.ny - 1) // _ORDER_BLOCK_CELLS + 1
         order = _block_order(qx, qy, (self.x0, self.y0, block, blocks_x, blocks_y))
-        _nearest(
+        in_blocks(
+            _nearest,
             qx,
             qy,
             order,
@@ -310,6 +313,7 @@ class SegmentGrid:
             edge,
             fraction,
             dist,
+            n_items=n,
         )
         far = np.nonzero(np.isnan(dist))[0]
         if len(far):

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,10 +50,12 @@ from scipy.sparse import csgraph
 
 from geoplan._errors import GeoplanWarning, LayerNotFoundError, NetworkError
 from geoplan.io.coords import great_circle_m
-from geoplan.streets._segment_grid import SegmentGrid
 from geoplan.streets._walk_rules import check_walk_rules
 from geoplan.streets.osm import OSM_SUFFIXES, WALK_SPEED_KMH, OsmStreets, check_mode, read_osm
 from geoplan.streets.osmnx_io import check_bbox, download_streets, read_graphml
+
+if TYPE_CHECKING:
+    from geoplan.streets._segment_grid import SegmentGrid
 
 __all__ = [
     "ComponentReport",
@@ -266,6 +268,9 @@ class StreetNetwork:
 
     @cached_property
     def _segment_grid(self) -> SegmentGrid:
+        # the compiled engine (numba) loads on first use, not with this module
+        from geoplan.streets._segment_grid import SegmentGrid
+
         u, v = self.edge_u, self.edge_v
         return SegmentGrid(self.x[u], self.y[u], self.x[v], self.y[v])
 

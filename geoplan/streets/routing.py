@@ -35,6 +35,7 @@ metres in the network's CRS.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -45,20 +46,13 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyproj
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
 from geoplan._errors import NetworkError
 from geoplan.measure.distance import Nearest, Pairs
-from geoplan.streets._kernels import (
-    bounded_searches,
-    cheaper_exit,
-    dense_pairs,
-    same_edge_pairs,
-    take_cheapest,
-)
-from geoplan.streets._regions import points_in_regions
 from geoplan.streets.snapping import (
     Reach,
     can_travel,
@@ -126,6 +120,12 @@ class _SiteCache:
     objects: npt.NDArray[np.object_]
     crs: object
     sites: _Sites  # with the coordinates in the network's CRS
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(source: pyproj.CRS, target: pyproj.CRS) -> pyproj.Transformer:
+    """A transformer from ``source`` to ``target`` in x, y (longitude, latitude) order."""
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 def _geometries(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -235,6 +235,15 @@ class NetworkMetric:
 
     def _xy(self, geoms: gpd.GeoSeries) -> FloatArray:
         """x, y of points (a point on the surface of other shapes); NaN if missing."""
+        geoms = _geometries(geoms)
+        if geoms.crs is not None and not self.network.crs.equals(geoms.crs):
+            values = np.asarray(geoms.values, dtype=object).copy()  # (edited below)
+            if (shapely.get_type_id(values) <= 0).all():  # points (or missing): project
+                # their coordinate arrays, not the geometries (5x quicker at a million)
+                values[shapely.is_empty(values)] = None  # empty as missing
+                x, y = shapely.get_x(values), shapely.get_y(values)  # NaN if missing
+                x, y = _transformer(geoms.crs, self.network.crs).transform(x, y)
+                return np.column_stack([x, y])
         values = self._geoms(geoms)
         other = shapely.get_type_id(values) > 0
         empty = shapely.is_empty(values)
@@ -444,6 +453,8 @@ class NetworkMetric:
         net = self.network
         stretch_start = np.zeros(net.n_edges + 1, dtype=np.int64)
         np.cumsum(np.bincount(reach.edge, minlength=net.n_edges), out=stretch_start[1:])
+        from geoplan.streets._kernels import same_edge_pairs  # compiled: loaded on first use
+
         return same_edge_pairs(
             sites.edge,
             sites.fraction,
@@ -472,6 +483,8 @@ class NetworkMetric:
             return np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0)
         which, boxes, circles = regions
         x, y = sites.xy[:, 0], sites.xy[:, 1]
+        from geoplan.streets._regions import points_in_regions  # compiled: loaded on first use
+
         site, region, sure = points_in_regions(x, y, *boxes.T, *circles.T)
         unsure = np.nonzero(~sure)[0]
         if len(unsure):
@@ -532,6 +545,8 @@ class NetworkMetric:
                       r.cost[keep] + extra[r.target[keep]]),
             )  # fmt: skip
         reach = found.reach
+        from geoplan.streets._kernels import cheaper_exit, take_cheapest  # compiled, on first use
+
         net = self.network
         if len(reach.target):
             graph = self._search_graph(reach, len(targets))
@@ -587,6 +602,8 @@ class NetworkMetric:
             return empty
         s = self._sites(sites)
         found = self._targets(self._geoms(targets))
+        from geoplan.streets._kernels import bounded_searches, dense_pairs  # compiled, on first use
+
         reach = found.reach
         net = self.network
         graph = self._search_graph(reach, len(targets))

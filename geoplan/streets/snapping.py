@@ -27,7 +27,6 @@ import numpy.typing as npt
 import shapely
 
 from geoplan._errors import GeoplanWarning, plain
-from geoplan.streets._regions import segment_stretches
 
 if TYPE_CHECKING:
     from geoplan.streets.network import StreetNetwork
@@ -322,6 +321,8 @@ def _region_reach(
     whole = np.nonzero(inside)[0]
     out = [Reach(which[region[whole]], edge[whole], *_constant(len(whole), 0, 1, 0))]
     seg = edge[unsure]
+    from geoplan.streets._regions import segment_stretches  # compiled: loaded on first use
+
     piece, start, end = segment_stretches(
         grid.ax[seg], grid.ay[seg], grid.ax[seg] + grid.dx[seg], grid.ay[seg] + grid.dy[seg],
         region[unsure], *_ring_edges(zones),

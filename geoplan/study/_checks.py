@@ -53,6 +53,7 @@ TOP_KEYS: Final = {
     "result",
     "choose",
     "indicators",
+    "scenarios",
 }
 STUDY_KEYS: Final = {"title", "title_zh", "crs", "method", "method_options", "top", "description"}
 LAYER_KEYS: Final = {
@@ -215,8 +216,12 @@ def table(problems: Problems, where: str, value: object) -> dict[str, Any]:
 
 
 def load_layers(
-    raw: Mapping[str, Any], folder: Path, problems: Problems
+    raw: Mapping[str, Any],
+    folder: Path,
+    problems: Problems,
+    preloaded: Mapping[str, gpd.GeoDataFrame] | None = None,
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, dict[str, Any]]]:
+    """Read every ``[layers.*]`` file; a layer in ``preloaded`` (EPSG:4326) is taken as given."""
     loaded: dict[str, gpd.GeoDataFrame] = {}
     sources: dict[str, dict[str, Any]] = {}
     for name, spec in table(problems, "layers", raw.get("layers")).items():
@@ -231,6 +236,12 @@ def load_layers(
             continue
         path = (folder / spec["path"]).resolve()
         source = {**spec, "path": path}
+        if preloaded is not None and name in preloaded:
+            layer = preloaded[name]
+            _check_name_columns(where, spec, layer, path, problems)
+            loaded[name] = layer
+            sources[name] = source
+            continue
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -253,17 +264,23 @@ def load_layers(
         except GeoplanError as exc:
             problems.append(f"{where} ({spec['path']!r}): {exc}")
             continue
-        for key in ("name_column", "id_column"):
-            if spec.get(key) is not None and spec[key] not in layer.columns:
-                problems.append(
-                    f"{where}.{key} = {spec[key]!r} is not a column of {path.name}; its columns "
-                    f"are {[c for c in layer.columns if c != 'geometry']!r}."
-                )
+        _check_name_columns(where, spec, layer, path, problems)
         source["sha256"] = sha256(path)
         _changed(where, path, spec.get("sha256"), source["sha256"])
         loaded[name] = layer
         sources[name] = source
     return loaded, sources
+
+
+def _check_name_columns(
+    where: str, spec: Mapping[str, Any], layer: gpd.GeoDataFrame, path: Path, problems: Problems
+) -> None:
+    for key in ("name_column", "id_column"):
+        if spec.get(key) is not None and spec[key] not in layer.columns:
+            problems.append(
+                f"{where}.{key} = {spec[key]!r} is not a column of {path.name}; its columns "
+                f"are {[c for c in layer.columns if c != 'geometry']!r}."
+            )
 
 
 #: Network sources that name a file (others are place names to download).

@@ -84,6 +84,7 @@ class Study:
     indicators: dict[str, Any] = field(default_factory=dict)
     transit: dict[str, Any] = field(default_factory=dict)
     transit_service: TransitService | None = None
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def weights(self) -> pd.Series:
@@ -182,7 +183,11 @@ def _drop_none(value: Any) -> Any:
 
 
 def study_from_dict(
-    raw: Mapping[str, Any], *, folder: str | Path | None = None, path: Path | None = None
+    raw: Mapping[str, Any],
+    *,
+    folder: str | Path | None = None,
+    path: Path | None = None,
+    layers_loaded: Mapping[str, gpd.GeoDataFrame] | None = None,
 ) -> Study:
     """Validate a study given as a dictionary (the parsed TOML) and load its layers.
 
@@ -194,6 +199,10 @@ def study_from_dict(
         Folder that layer paths are relative to (default: the current folder).
     path : pathlib.Path, optional
         The study file, for messages and provenance.
+    layers_loaded : mapping of str to geopandas.GeoDataFrame, optional
+        Layers already loaded (EPSG:4326), taken as they are instead of being
+        read from their files: a scenario's edited layers, or the layers of
+        the study it edits (which are never changed).
 
     Returns
     -------
@@ -236,7 +245,7 @@ def study_from_dict(
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         problems.append(f"study.top = {top!r} must be a whole number of sites >= 1.")
         top = 10
-    study_layers, sources = checks.load_layers(raw, folder, problems)
+    study_layers, sources = checks.load_layers(raw, folder, problems, layers_loaded)
     grid = checks.table(problems, "candidates", raw.get("candidates")).get("grid")
     if grid is not None:
         grid = checks.table(problems, "candidates.grid", grid)
@@ -296,6 +305,13 @@ def study_from_dict(
             '[network] source = "changzhou.osm.pbf" (a local OpenStreetMap extract, clipped to '
             "the study area) or a place name to download."
         )
+    scenarios = raw.get("scenarios", [])
+    if not isinstance(scenarios, list) or not all(isinstance(x, Mapping) for x in scenarios):
+        problems.append(
+            f"scenarios = {scenarios!r} must be a list of [[scenarios]] tables (see "
+            "geoplan.scenarios.overlay for their keys)."
+        )
+        scenarios = []
     weights_spec = checks.table(problems, "weights", raw.get("weights"))
     if criteria_list and not problems:
         criteria_list = checks.resolve_weights(weights_spec, criteria_list, problems)
@@ -325,6 +341,7 @@ def study_from_dict(
         indicators=indicator_options,
         transit=transit_spec,
         transit_service=service,
+        scenarios=[dict(x) for x in scenarios],
     )
     if study.metric_crs is None:
         study.metric_crs = coords.local_metric_crs(study.bounds())

@@ -15,9 +15,9 @@ every criterion ``value__<name>__<unit>``, ``score__<name>`` and
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -33,23 +33,26 @@ from geoplan.io import coords
 from geoplan.io.lang import check_lang, reason
 from geoplan.io.lang import format_value as lang_format_value
 from geoplan.measure.candidates import grid_sites, scoring_points
-from geoplan.measure.constraints import Constraint, check_constraints
+from geoplan.measure.constraints import Constraint, check_constraints, join_reasons
 from geoplan.measure.criteria import nearest_target
 from geoplan.measure.distance import DistanceMetric, StraightLine
 from geoplan.study._transit import METRIC_KEYS
 from geoplan.study.files import Study
+from geoplan.study.kinds import measure_criterion
 from geoplan.study.scoring import (
     Criterion,
     contrib_column,
     detail_column,
-    evaluate,
     score_column,
+    scored,
     select_features,
     value_column,
 )
 
 __all__ = [
     "ExplainedCriterion",
+    "Reuse",
+    "criterion_measurer",
     "explain_site",
     "explained",
     "explanations",
@@ -57,7 +60,52 @@ __all__ = [
     "rank_sites",
     "score_sites",
     "study_metric",
+    "study_networks",
 ]
+
+_T = TypeVar("_T")
+
+Measured = tuple[pd.Series, "pd.Series | None"]
+
+
+class Reuse(Protocol):
+    """What related runs share: street networks, metrics, measured criteria and constraints.
+
+    Scenarios of one study and the cities of a batch rank many studies that
+    share most of their inputs; :func:`rank_sites` and :func:`score_sites` ask
+    an object of this kind before measuring anything, so that only what a
+    scenario changes is measured again (:class:`geoplan.scenarios.reuse.RunCache`).
+    Every method returns what ``make``/``compute`` would return.
+    """
+
+    def shared(self, key: tuple[Any, ...], make: Callable[[], _T]) -> _T:
+        """A network or metric, made once per key (its parts describe every input)."""
+        ...
+
+    def measured(
+        self,
+        criterion: Criterion,
+        points: gpd.GeoDataFrame,
+        targets: gpd.GeoDataFrame,
+        metric: DistanceMetric,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        compute: Callable[[], Measured],
+    ) -> Measured:
+        """A criterion's raw values and details for these sites, targets and metric."""
+        ...
+
+    def reasons(
+        self,
+        constraint: Constraint,
+        points: gpd.GeoDataFrame,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        metric: DistanceMetric | None,
+        name_columns: Mapping[str, str | None],
+        compute: Callable[[], pd.Series],
+    ) -> pd.Series:
+        """One constraint's reasons for these sites (``""`` where a site passes)."""
+        ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -286,6 +334,45 @@ def _criteria_meta(
     ]
 
 
+def criterion_measurer(
+    c: Criterion,
+    points: gpd.GeoDataFrame,
+    targets: gpd.GeoDataFrame,
+    metric: DistanceMetric,
+    layers: Mapping[str, gpd.GeoDataFrame],
+) -> Callable[[], Measured]:
+    """What measuring one criterion computes: raw values, and details in words."""
+
+    def compute() -> Measured:
+        raw, detail = measure_criterion(c, c.kind, points, targets, metric=metric, layers=layers)
+        describe = getattr(metric, "trips", None)
+        if detail is None and callable(describe):
+            # walk + metro: how the time to the nearest target is made up
+            detail = describe(points.geometry, targets.geometry)["text"]
+        return raw, detail
+
+    return compute
+
+
+def _checker(
+    k: Constraint,
+    points: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    metric: DistanceMetric | None,
+    name_columns: Mapping[str, str | None],
+    lang: str = "en",
+) -> Callable[[], pd.Series]:
+    """What checking one constraint computes: its reasons per site (in ``lang``)."""
+
+    def compute() -> pd.Series:
+        metrics = {0: metric} if metric is not None else None
+        return check_constraints(
+            points, [k], layers, metrics=metrics, name_columns=name_columns, lang=lang
+        )
+
+    return compute
+
+
 def score_sites(
     sites: gpd.GeoDataFrame,
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -303,6 +390,7 @@ def score_sites(
     id_column: str | None = None,
     progress: bool = False,
     lang: str = "en",
+    reuse: Reuse | None = None,
 ) -> gpd.GeoDataFrame:
     """Score, constrain and rank candidate sites.
 
@@ -340,6 +428,9 @@ def score_sites(
     lang : {"en", "zh", "zh+en"}
         Language of the reasons, notes and explanations (:mod:`geoplan.io.lang`;
         default English).
+    reuse : Reuse, optional
+        Measured criteria and constraints shared with related runs (see
+        :class:`Reuse`); each is measured only when not already known.
 
     Returns
     -------
@@ -361,14 +452,14 @@ def score_sites(
         pyproj.CRS(metric_crs)
         if metric_crs is not None
         else coords.local_metric_crs(
-            tuple(float(v) for v in sites.to_crs("EPSG:4326").total_bounds)  # type: ignore[arg-type]
+            tuple(float(v) for v in coords.project_frame(sites, "EPSG:4326").total_bounds)  # type: ignore[arg-type]
         )
     )
     metrics = dict(metrics or {})
     for c in criteria:
         metrics.setdefault(c.name, StraightLine())
     name_columns = dict(name_columns or {})
-    projected_sites = sites.to_crs(crs)
+    projected_sites = coords.project_frame(sites, crs)
     points = gpd.GeoDataFrame(
         projected_sites.drop(columns=projected_sites.geometry.name),
         geometry=scoring_points(projected_sites),
@@ -381,27 +472,44 @@ def score_sites(
     details: list[str] = []
     for c in tqdm(criteria, desc="scoring criteria", unit="criterion", disable=not progress):
         targets = select_features(projected[c.layer], c.where, layer_name=c.layer)
-        result = evaluate(c, points, targets, metric=metrics[c.name], layers=projected)
+        compute = criterion_measurer(c, points, targets, metrics[c.name], projected)
+        raw, detail = (
+            compute()
+            if reuse is None
+            else reuse.measured(c, points, targets, metrics[c.name], projected, compute)
+        )
+        result = scored(c, raw, detail)
         frame = frame.join(result)
-        describe = getattr(metrics[c.name], "trips", None)
-        if detail_column(c) not in result and callable(describe):
-            # walk + metro: how the time to the nearest target is made up
-            frame[detail_column(c)] = describe(points.geometry, targets.geometry)["text"]
         if detail_column(c) in frame:
             details.append(detail_column(c))
         notes = notes + _unreachable_notes(c, metrics[c.name], points, result, lang)
     labels = {**{n: n for n in layers}, **dict(layer_labels or {})}
-    reasons = check_constraints(
-        points,
-        [
-            Constraint(**{**k.__dict__, "label": k.label or labels.get(str(k.layer), str(k.layer))})
-            for k in constraints
-        ],
-        projected,
-        metrics=constraint_metrics,
-        name_columns=name_columns,
-        lang=lang,
-    )
+    named = [
+        Constraint(**{**k.__dict__, "label": k.label or labels.get(str(k.layer), str(k.layer))})
+        for k in constraints
+    ]
+    if reuse is None:
+        reasons = check_constraints(
+            points,
+            named,
+            projected,
+            metrics=constraint_metrics,
+            name_columns=name_columns,
+            lang=lang,
+        )
+    else:
+        reasons = pd.Series("", index=points.index, dtype=object)
+        for position, k in enumerate(named):
+            metric = (constraint_metrics or {}).get(position)
+            found = reuse.reasons(
+                k,
+                points,
+                projected,
+                metric,
+                name_columns,
+                _checker(k, points, projected, metric, name_columns, lang),
+            )
+            reasons = join_reasons(reasons, found)
     eligible = reasons == ""
     scores = frame[[score_column(c) for c in criteria]].set_axis([c.name for c in criteria], axis=1)
     if weights_method in OBJECTIVE_WEIGHTS:
@@ -430,7 +538,7 @@ def score_sites(
     )
     ranked = gpd.GeoDataFrame(
         pd.concat([sites.drop(columns=sites.geometry.name), frame], axis=1),
-        geometry=sites.geometry.to_crs("EPSG:4326"),
+        geometry=coords.project_geometries(sites.geometry, "EPSG:4326"),
         crs="EPSG:4326",
     )
     order = np.lexsort((-ranked["score"].to_numpy(), ~ranked["eligible"].to_numpy()))
@@ -453,12 +561,15 @@ class _StudyNetworks:
 
     ``mode = "transit"`` is walk + metro on the study's ``[transit]`` lines: its
     walks follow the ``[network]``'s walking streets when the study has one,
-    else straight lines times a detour factor.
+    else straight lines times a detour factor.  With a :class:`Reuse`, networks
+    and metrics are shared with every run that has the same inputs (the parts of
+    their keys).
     """
 
-    def __init__(self, study: Study, crs: pyproj.CRS) -> None:
+    def __init__(self, study: Study, crs: pyproj.CRS, reuse: Reuse | None = None) -> None:
         self.study = study
         self.options = dict(study.network)
+        self.reuse = reuse
         modes = [c.mode for c in study.criteria if c.metric == "network"]
         modes += [k.mode for k in study.constraints if k.metric == "network"]
         if self.options.get("source") is None and any(mode != "transit" for mode in modes):
@@ -476,30 +587,63 @@ class _StudyNetworks:
         self.networks: dict[str, Any] = {}
         self.metrics: dict[tuple[str, str], DistanceMetric] = {}
 
-    def __call__(self, mode: str, unit: str) -> DistanceMetric:
+    def _shared(self, key: tuple[Any, ...], make: Callable[[], _T]) -> _T:
+        return make() if self.reuse is None else self.reuse.shared(key, make)
+
+    def load_args(self, mode: str) -> dict[str, Any]:
+        """The keyword arguments of :func:`~geoplan.streets.network.load_network` for ``mode``."""
+        options = self.options
+        return {
+            "source": options["source"],  # a file is made absolute when the study is loaded
+            "mode": mode,
+            "crs": self.crs,
+            "area": self.area,
+            "speeds_kmh": options.get("speeds_kmh"),
+            "cache_dir": options.get("cache_dir"),
+            "walk_rules": options.get("walk_rules", "auto"),
+        }
+
+    def network_key(self, mode: str) -> tuple[Any, ...]:
+        """What the network of ``mode`` depends on: its file (by SHA-256), mode, CRS, area, speeds."""
+        options = self.options
+        return (
+            "network",
+            str(options["source"]),
+            options.get("sha256"),
+            mode,
+            self.crs.to_wkt(),
+            shapely.to_wkb(self.area.iloc[0], hex=True),
+            repr(sorted((options.get("speeds_kmh") or {}).items())),
+            options.get("walk_rules", "auto"),
+        )
+
+    def network(self, mode: str) -> Any:
+        """The street network of ``mode`` (loaded once)."""
         from geoplan.streets.network import load_network
+
+        if mode not in self.networks:
+            self.networks[mode] = self._shared(
+                self.network_key(mode), lambda: load_network(**self.load_args(mode))
+            )
+        return self.networks[mode]
+
+    def __call__(self, mode: str, unit: str) -> DistanceMetric:
         from geoplan.streets.routing import NetworkMetric
 
         options = self.options
         if mode == "transit":
             return self._transit()
-        if mode not in self.networks:
-            self.networks[mode] = load_network(
-                options["source"],  # a file is made absolute when the study is loaded
-                mode=mode,
-                crs=self.crs,
-                area=self.area,
-                speeds_kmh=options.get("speeds_kmh"),
-                cache_dir=options.get("cache_dir"),
-                walk_rules=options.get("walk_rules", "auto"),
-            )
         if (mode, unit) not in self.metrics:
-            self.metrics[(mode, unit)] = NetworkMetric(
-                self.networks[mode],
-                unit=unit,
-                max_snap_m=float(options.get("max_snap_m", 500.0)),
-                access_speed_kmh=options.get("access_speed_kmh"),
-                entrance_m=float(options.get("entrance_m", 25.0)),
+            network = self.network(mode)
+            settings: dict[str, Any] = {
+                "unit": unit,
+                "max_snap_m": float(options.get("max_snap_m", 500.0)),
+                "access_speed_kmh": options.get("access_speed_kmh"),
+                "entrance_m": float(options.get("entrance_m", 25.0)),
+            }
+            key = ("metric", self.network_key(mode), repr(sorted(settings.items())))
+            self.metrics[(mode, unit)] = self._shared(
+                key, lambda: NetworkMetric(network, **settings)
             )
         return self.metrics[(mode, unit)]
 
@@ -509,36 +653,72 @@ class _StudyNetworks:
             from geoplan.transit.metric import TransitMetric
 
             study, options = self.study, self.options
-            if study.transit_service is None:
+            service = study.transit_service
+            if service is None:
                 raise CriterionError(
                     'A criterion uses mode = "transit" but the study has no [transit] lines; '
                     "describe them in [[transit.lines]] or give a GTFS feed."
                 )
-            if options.get("source") is not None and "walk" not in self.networks:
-                self("walk", "min")
-            settings = {k: float(v) for k, v in study.transit.items() if k in METRIC_KEYS}
-            self.metrics[("transit", "min")] = TransitMetric(
-                study.transit_service,
-                network=self.networks.get("walk"),
-                max_snap_m=float(options.get("max_snap_m", 500.0)),
-                entrance_m=float(options.get("entrance_m", 25.0)),
-                **settings,
+            walk = self.network("walk") if options.get("source") is not None else None
+            settings: dict[str, float] = {
+                k: float(v) for k, v in study.transit.items() if k in METRIC_KEYS
+            }
+            settings["max_snap_m"] = float(options.get("max_snap_m", 500.0))
+            settings["entrance_m"] = float(options.get("entrance_m", 25.0))
+            key = (
+                "transit",
+                service,
+                self.network_key("walk") if walk is not None else None,
+                repr(sorted(settings.items())),
+            )
+            self.metrics[("transit", "min")] = self._shared(
+                key, lambda: TransitMetric(service, network=walk, **settings)
             )
         return self.metrics[("transit", "min")]
 
 
 def _network_metrics(
-    study: Study, crs: pyproj.CRS
+    study: Study, crs: pyproj.CRS, reuse: Reuse | None = None
 ) -> tuple[dict[str, DistanceMetric], dict[int, DistanceMetric]]:
     """One street network per travel mode, one metric per (mode, unit)."""
     needs = [c for c in study.criteria if c.metric == "network"]
     needs_k = [(i, k) for i, k in enumerate(study.constraints) if k.metric == "network"]
     if not needs and not needs_k:
         return {}, {}
-    metric_for = _StudyNetworks(study, crs)
+    metric_for = _StudyNetworks(study, crs, reuse)
     by_criterion = {c.name: metric_for(str(c.mode), c.unit) for c in needs}
     by_constraint = {i: metric_for(str(k.mode), k.unit) for i, k in needs_k}
     return by_criterion, by_constraint
+
+
+def study_networks(study: Study) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """The street networks ranking a study loads: each one's key and loading arguments.
+
+    A batch loads each of them once, as a task of its own, and hands them to
+    :func:`rank_sites` through a :class:`Reuse` under the same key.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Returns
+    -------
+    list of (tuple, dict)
+        The :class:`Reuse` key of each network and the keyword arguments of
+        :func:`geoplan.load_network` that load it (walk for walk + metro).
+    """
+    modes = {str(c.mode) for c in study.criteria if c.metric == "network"}
+    modes |= {str(k.mode) for k in study.constraints if k.metric == "network"}
+    if "transit" in modes:
+        modes.discard("transit")
+        if study.network.get("source") is not None:
+            modes.add("walk")
+    if not modes:
+        return []
+    crs = study.metric_crs or coords.local_metric_crs(study.bounds())
+    networks = _StudyNetworks(study, crs)
+    return [(networks.network_key(mode), networks.load_args(mode)) for mode in sorted(modes)]
 
 
 def study_metric(
@@ -593,7 +773,9 @@ def study_sites(study: Study) -> gpd.GeoDataFrame:
     )
 
 
-def rank_sites(study: Study, *, progress: bool = False, lang: str = "en") -> gpd.GeoDataFrame:
+def rank_sites(
+    study: Study, *, progress: bool = False, lang: str = "en", reuse: Reuse | None = None
+) -> gpd.GeoDataFrame:
     """Score and rank the candidate sites of a study.
 
     Parameters
@@ -604,6 +786,9 @@ def rank_sites(study: Study, *, progress: bool = False, lang: str = "en") -> gpd
         Show progress bars.
     lang : {"en", "zh", "zh+en"}
         Language of the reasons, notes and explanations (default English).
+    reuse : Reuse, optional
+        Networks, metrics and measured criteria shared with related runs
+        (scenarios of the study, a batch); see :class:`Reuse`.
 
     Returns
     -------
@@ -612,7 +797,7 @@ def rank_sites(study: Study, *, progress: bool = False, lang: str = "en") -> gpd
     """
     sites = study_sites(study)
     crs = study.metric_crs or coords.local_metric_crs(study.bounds())
-    metrics, constraint_metrics = _network_metrics(study, crs)
+    metrics, constraint_metrics = _network_metrics(study, crs, reuse)
     ranked = score_sites(
         sites,
         study.layers,
@@ -629,6 +814,7 @@ def rank_sites(study: Study, *, progress: bool = False, lang: str = "en") -> gpd
         id_column=study.id_columns.get("candidates"),
         progress=progress,
         lang=check_lang(lang),
+        reuse=reuse,
     )
     ranked.attrs["geoplan"]["study"] = study.title
     # The column naming the sites (generated grid cells are named by site_id).

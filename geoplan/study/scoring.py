@@ -40,9 +40,11 @@ __all__ = [
     "detail_column",
     "evaluate",
     "score_column",
+    "scored",
     "select_features",
     "value_column",
     "where_format_problems",
+    "where_mask",
     "where_problems",
 ]
 
@@ -191,7 +193,8 @@ def where_format_problems(where: object, *, label: str = "where") -> list[str]:
     return problems
 
 
-def _where_mask(layer: pd.DataFrame, where: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+def where_mask(layer: pd.DataFrame, where: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    """Which features of ``layer`` a (checked) ``where`` selection picks."""
     mask = np.ones(len(layer), dtype=bool)
     for column, wanted in where.items():
         values = _values(wanted)
@@ -226,7 +229,7 @@ def where_problems(
         for column in where
         if column not in layer.columns
     ]
-    if problems or _where_mask(layer, where).any():
+    if problems or where_mask(layer, where).any():
         return problems
     held = "; ".join(
         f"column {column!r} holds {[plain(v) for v in pd.unique(layer[column].dropna())[:12]]!r}"
@@ -274,7 +277,7 @@ def select_features(
     problems = where_format_problems(where) or where_problems(layer, where, layer_name=layer_name)
     if problems:
         raise CriterionError(" ".join(problems))
-    return layer[_where_mask(layer, where)]
+    return layer[where_mask(layer, where)]
 
 
 def value_column(criterion: Criterion) -> str:
@@ -328,6 +331,26 @@ def evaluate(
     raw, detail = measure_criterion(
         criterion, criterion.kind, sites, targets, metric=metric, layers=layers or {}
     )
+    return scored(criterion, raw, detail)
+
+
+def scored(criterion: Criterion, raw: pd.Series, detail: pd.Series | None = None) -> pd.DataFrame:
+    """A criterion's measured raw values with their 0-1 scores, as output columns.
+
+    Parameters
+    ----------
+    criterion : Criterion
+        The criterion measured.
+    raw : pandas.Series
+        Its raw values, indexed like the sites.
+    detail : pandas.Series, optional
+        The values in words (kinds that have them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The value and score columns, and the ``detail__`` column when given.
+    """
     score = pd.Series(criterion.decay.apply(raw.to_numpy(dtype=float)), index=raw.index)
     out = pd.DataFrame({value_column(criterion): raw, score_column(criterion): score})
     if detail is not None:
