@@ -78,6 +78,7 @@ def compiled(*args: str, returns: str = "none", boundscheck: bool = False) -> Ca
         def call(*values: Any) -> Any:
             return kernel(*values)
 
+        call.kernel = kernel  # type: ignore[attr-defined]  # for in_blocks
         return cast(_F, call)
 
     return wrap
@@ -95,12 +96,7 @@ class _Kernel:
 
     def __call__(self, *values: Any) -> Any:
         kernel, dtypes = self.ready()
-        return kernel(
-            *(
-                v if d is None else np.require(v, dtype=d, requirements=("C", "W"))
-                for v, d in zip(values, dtypes, strict=True)
-            )
-        )
+        return kernel(*_converted(values, dtypes))
 
     def ready(self) -> tuple[Any, list[Any]]:
         """The compiled kernel (loaded from the disk cache, or compiled now)
@@ -133,6 +129,15 @@ class _Kernel:
             for t in dispatcher.nopython_signatures[0].args
         ]
         return dispatcher, dtypes
+
+
+def _converted(values: tuple[Any, ...], dtypes: list[Any]) -> list[Any]:
+    """Arrays as the kernel's dtypes, C-contiguous and writeable (numba types a
+    read-only array differently: such an input is copied)."""
+    return [
+        v if d is None else np.require(v, dtype=d, requirements=("C", "W"))
+        for v, d in zip(values, dtypes, strict=False)
+    ]
 
 
 _KERNELS: list[_Kernel] = []
@@ -174,10 +179,29 @@ def in_blocks(kernel: Callable[..., Any], *args: Any, n_items: int) -> list[Any]
     """
     n_threads = numba.get_num_threads()  # the cores numba may use (NUMBA_NUM_THREADS)
     n_blocks = max(1, min(4 * n_threads, n_items))
+    prepared: _Kernel | None = getattr(kernel, "kernel", None)
+    if prepared is not None:  # convert the arguments once, not once per block
+        kernel, dtypes = prepared.ready()
+        args = tuple(_converted(args, dtypes[: len(args)]))
     if n_threads == 1 or n_blocks == 1:
         return [kernel(*args, b, n_blocks) for b in range(n_blocks)]
-    with ThreadPoolExecutor(min(n_threads, n_blocks)) as pool:
-        return list(pool.map(lambda b: kernel(*args, b, n_blocks), range(n_blocks)))
+    return list(_pool(n_threads).map(lambda b: kernel(*args, b, n_blocks), range(n_blocks)))
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    """One pool of ``n_threads`` threads for the process, made on first use.
+
+    Starting threads for every call cost more than a small network's whole
+    search (Helsinki: 0.05 s of queries took 0.09 s).
+    """
+    with _POOLS_LOCK:
+        if n_threads not in _POOLS:
+            _POOLS[n_threads] = ThreadPoolExecutor(n_threads, thread_name_prefix="geoplan")
+        return _POOLS[n_threads]
 
 
 @numba.njit(inline="always")  # inlined into the (cached) kernels that call it
@@ -317,11 +341,11 @@ def _dense_site(
     return _put(site, target, cost, n, i, pending_t, pending_c, cutoff, write)
 
 
-@compiled(
-    "float64[:, ::1]", I8, I8, F8, I8, F8, I8, I8, F8, "float64", I8, I8, I8, F8, "boolean",
-    "int64", "int64",
-)  # fmt: skip
-def _dense_block(
+_DENSE_ARGS = ("float64[:, ::1]", I8, I8, F8, I8, F8, I8, I8, F8, "float64", I8, I8, I8, F8)
+
+
+@compiled(*_DENSE_ARGS, "int64", "int64")
+def _dense_count(
     by_node: FloatArray,
     searched: IntArray,
     node_v: IntArray,
@@ -336,20 +360,46 @@ def _dense_block(
     site: IntArray,
     target: IntArray,
     cost: FloatArray,
-    write: bool,
     block: int,
     n_blocks: int,
 ) -> None:
     """:func:`dense_pairs` for the sites of ``block`` of ``n_blocks``: count each
-    site's pairs in ``count[i + 1]``, or (``write``) write them from ``count[i]`` on."""
+    site's pairs in ``count[i + 1]`` (``write`` is a constant in each of the two
+    kernels, so numba drops the branch from the inner loop)."""
     n_sites = len(node_v)
     for i in range(block * n_sites // n_blocks, (block + 1) * n_sites // n_blocks):
-        n = _dense_site(
+        count[i + 1] = _dense_site(
             i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
-            extra_cost, cutoff, site, target, cost, count[i] if write else 0, write,
+            extra_cost, cutoff, site, target, cost, 0, False,
         )  # fmt: skip
-        if not write:
-            count[i + 1] = n
+
+
+@compiled(*_DENSE_ARGS, "int64", "int64")
+def _dense_write(
+    by_node: FloatArray,
+    searched: IntArray,
+    node_v: IntArray,
+    via_v: FloatArray,
+    node_u: IntArray,
+    via_u: FloatArray,
+    extra_start: IntArray,
+    extra_target: IntArray,
+    extra_cost: FloatArray,
+    cutoff: float,
+    count: IntArray,
+    site: IntArray,
+    target: IntArray,
+    cost: FloatArray,
+    block: int,
+    n_blocks: int,
+) -> None:
+    """:func:`dense_pairs` for the sites of ``block``: write each site's pairs from ``count[i]``."""
+    n_sites = len(node_v)
+    for i in range(block * n_sites // n_blocks, (block + 1) * n_sites // n_blocks):
+        _dense_site(
+            i, by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target,
+            extra_cost, cutoff, site, target, cost, count[i], True,
+        )  # fmt: skip
 
 
 def dense_pairs(
@@ -382,13 +432,13 @@ def dense_pairs(
         by_node, searched, node_v, via_v, node_u, via_u, extra_start, extra_target, extra_cost,
         float(cutoff), count,
     )  # fmt: skip
-    in_blocks(_dense_block, *common, site, target, cost, False, n_items=n_sites)
+    in_blocks(_dense_count, *common, site, target, cost, n_items=n_sites)
     np.cumsum(count, out=count)
     total = int(count[-1])
     site = np.empty(total, np.int64)
     target = np.empty(total, np.int64)
     cost = np.empty(total, np.float64)
-    in_blocks(_dense_block, *common, site, target, cost, True, n_items=n_sites)
+    in_blocks(_dense_write, *common, site, target, cost, n_items=n_sites)
     return site, target, cost
 
 
