@@ -31,17 +31,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from geoplan import __version__
-from geoplan._errors import LayerNotFoundError, StudyError
+from geoplan._errors import StudyError
 from geoplan.scenarios.overlay import Scenario, read_scenarios, scenarios_from_list
 from geoplan.study._checks import Problems, sha256, table
-from geoplan.study.files import Study, study_from_dict
+from geoplan.study.files import Study, read_toml, study_from_dict
 
 __all__ = ["BATCH_KEYS", "CITY_KEYS", "Batch", "City", "city_inputs", "load_city", "read_batch"]
 
@@ -113,18 +112,11 @@ def read_batch(path: str | Path) -> Batch:
         Every problem found, each with its fix.
     """
     path = Path(path)
-    if not path.is_file():
-        raise LayerNotFoundError(
-            f"Batch file {str(path)!r} does not exist; give a .toml file with [batch] and "
-            "[[cities]] tables, e.g. data/province/batch.toml."
-        )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise StudyError(
-            [f"the file is not valid UTF-8 TOML: {exc}. Fix the syntax at that line."],
-            source=str(path),
-        ) from exc
+    raw = read_toml(
+        path,
+        what="Batch file",
+        example="a .toml file with [batch] and [[cities]] tables, e.g. data/province/batch.toml",
+    )
     folder = path.parent.resolve()
     problems = Problems()
     problems.unknown("(top level)", raw, {"batch", "cities"})
@@ -235,13 +227,7 @@ def load_city(city: City, batch: Batch) -> tuple[Study, list[Scenario]]:
         The scenarios are the city's file, else the study's own ``[[scenarios]]``
         (none: the base run alone).
     """
-    try:
-        raw = tomllib.loads(city.study.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise StudyError(
-            [f"the file is not valid UTF-8 TOML: {exc}. Fix the syntax at that line."],
-            source=str(city.study),
-        ) from exc
+    raw = read_toml(city.study, what="Study file", example="the city's .toml study")
     network = raw.get("network")
     if batch.osm is not None and isinstance(network, Mapping) and "source" in network:
         raw["network"] = {k: v for k, v in network.items() if k != "sha256"}

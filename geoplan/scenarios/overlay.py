@@ -52,7 +52,6 @@ from __future__ import annotations
 import copy
 import logging
 import re
-import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,10 +62,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geoplan._errors import GeoplanError, LayerNotFoundError, StudyError, plain
+from geoplan._errors import GeoplanError, StudyError, plain
 from geoplan.io.layers import read_layer
 from geoplan.study._checks import LAYER_KEYS, Problems, table
-from geoplan.study.files import Study, study_from_dict
+from geoplan.study.files import Study, read_toml, study_from_dict
 from geoplan.study.scoring import where_format_problems, where_mask, where_problems
 
 __all__ = [
@@ -338,18 +337,11 @@ def read_scenarios(path: str | Path) -> list[Scenario]:
         If it is not valid TOML or a scenario is malformed (every problem listed).
     """
     path = Path(path)
-    if not path.is_file():
-        raise LayerNotFoundError(
-            f"Scenario file {str(path)!r} does not exist; give a .toml file of [[scenarios]] "
-            "tables, e.g. data/changzhou/scenarios.toml."
-        )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise StudyError(
-            [f"the file is not valid UTF-8 TOML: {exc}. Fix the syntax at that line."],
-            source=str(path),
-        ) from exc
+    raw = read_toml(
+        path,
+        what="Scenario file",
+        example="a .toml file of [[scenarios]] tables, e.g. data/changzhou/scenarios.toml",
+    )
     problems = Problems()
     problems.unknown("(top level)", raw, {"scenarios"})
     if problems:

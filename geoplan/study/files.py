@@ -366,6 +366,49 @@ def _warn_outside_area(study: Study) -> None:
             )
 
 
+def read_toml(path: str | Path, *, what: str, example: str) -> dict[str, Any]:
+    """A TOML file's tables, or one clear error (study, scenario and batch files alike).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    what : str
+        What the file is, for the message (``"Study file"``).
+    example : str
+        What to give instead, for the message (``"a .toml study, e.g. ..."``).
+
+    Raises
+    ------
+    LayerNotFoundError
+        The file does not exist or is not a regular file.
+    StudyError
+        It is not UTF-8 text or not valid TOML (the line is named).
+    """
+    path = Path(path)
+    if not path.is_file():
+        state = (
+            "is not a regular file (a folder, device or pipe)"
+            if path.exists()
+            else "does not exist"
+        )
+        raise LayerNotFoundError(f"{what} {str(path)!r} {state}. Give {example}.")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(
+            [
+                f"the file is not valid TOML: {exc}. Fix the syntax at that line (quote strings, "
+                "close brackets, one key per line)."
+            ],
+            source=str(path),
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise StudyError(
+            [f"the file is not UTF-8 text ({exc}); save it as UTF-8."], source=str(path)
+        ) from exc
+
+
 def load_study(path: str | Path) -> Study:
     """Read, validate and load a study file.
 
@@ -387,28 +430,7 @@ def load_study(path: str | Path) -> Study:
         If the TOML is malformed or the study has problems (all listed).
     """
     path = Path(path)
-    if not path.is_file():
-        what = (
-            "is not a regular file (a folder, device or pipe)"
-            if path.exists()
-            else "does not exist"
-        )
-        raise LayerNotFoundError(
-            f"Study file {str(path)!r} {what}. Give the path of a .toml study, e.g. "
-            "data/changzhou/study.toml."
-        )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyError(
-            [
-                f"the file is not valid TOML: {exc}. Fix the syntax at that line (quote strings, "
-                "close brackets, one key per line)."
-            ],
-            source=str(path),
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise StudyError(
-            [f"the file is not UTF-8 text ({exc}); save it as UTF-8."], source=str(path)
-        ) from exc
+    raw = read_toml(
+        path, what="Study file", example="a .toml study, e.g. data/changzhou/study.toml"
+    )
     return study_from_dict(raw, folder=path.parent, path=path.resolve())
