@@ -179,3 +179,17 @@ def test_life_circle_layers_speak_the_map_language(sample) -> None:
         assert gaps and all(gaps), lang
         assert not any(re.search(other, g) for g in gaps), lang
         assert not re.search(other, re.sub("<[^>]+>", "", layer.layer_name)), layer.layer_name
+
+
+def test_gaps_are_checked_for_the_best_sites_only(sample, monkeypatch) -> None:
+    """A dense grid of 100,000 cells must not carry a ring per cell (the map's size budget)."""
+    from geoplan.maps import _indicators
+
+    ranked, study = sample
+    monkeypatch.setattr(_indicators, "MAX_GAP_SITES", 8)
+    layer = layer_named(make_map(ranked, study, basemap="none", top_n=6), "Life-circle gaps")
+    best = ranked[ranked["eligible"].astype(bool)].sort_values("rank").head(6)
+    crs = local_metric_crs(tuple(ranked.to_crs(4326).total_bounds))
+    circles = gp.life_circles(best.to_crs(crs), study.layers["services"].to_crs(crs))
+    assert len(layer.page_data["data"]["features"]) == int((~circles["lc15_ok"]).sum()) > 0
+    assert "of the best 6" in layer.layer_name

@@ -51,6 +51,8 @@ _LEVEL_STYLE: Final = {
     "lc5": ("#00897b", "5分钟生活圈", "5-minute life circle", "5 min"),
 }
 _GAP_COLOR: Final = "#c62828"
+#: Above this many eligible sites, only the top ones carry gap rings.
+MAX_GAP_SITES: Final = 500
 #: Frontage either side of a reachable street (metres), as in :func:`isochrones`.
 _FRONTAGE_M: Final = 30.0
 
@@ -131,8 +133,11 @@ def add_life_circles(
     top_n: int,
     shift: bool,
 ) -> bool:
-    """Draw the life-circle gaps of every site and the life circles of the top sites.
+    """Draw the life-circle gaps of the best eligible sites and the life circles of the top ones.
 
+    Gaps are marked on every eligible site when there are at most
+    :data:`MAX_GAP_SITES` of them, else (a dense grid) on the top ``top_n``
+    only, so that the map keeps its size and stays readable.
     Returns whether anything was drawn (not when the study has no facilities
     with kinds).
     """
@@ -140,13 +145,18 @@ def add_life_circles(
     if source is None:
         return False
     facilities, kind_column = source
-    crs = network.crs if network is not None else _local_crs(frame.geometry)
+    ranked = frame[frame["eligible"] & frame["rank"].notna()].sort_values("rank", kind="stable")
+    # every eligible site of an ordinary study; a dense grid's top sites only (its map's budget)
+    checked = ranked if len(ranked) <= MAX_GAP_SITES else ranked.head(max(top_n, 1))
+    if not len(checked):
+        return False
+    crs = network.crs if network is not None else _local_crs(checked.geometry)
     metric: DistanceMetric = (
         NetworkMetric(network, unit="m") if network is not None else (StraightLine())
     )
-    sites = frame.to_crs(crs)
+    sites = checked.to_crs(crs)
     found = life_circles(sites, facilities.to_crs(crs), kind_column=kind_column, metric=metric)
-    names = _site_names(frame)
+    names = _site_names(checked)
     along = (
         pair("沿步行路网", "along the walk network")
         if network is not None
@@ -154,7 +164,12 @@ def add_life_circles(
     )
     gap_columns = {"zh": ["gaps_zh"], "en": ["gaps_en"]}.get(current(), ["gaps_zh", "gaps_en"])
 
-    gaps = frame.loc[~found["lc15_ok"].to_numpy() & frame["eligible"].to_numpy()]
+    gaps = checked.loc[~found["lc15_ok"].to_numpy()]
+    of_best = (
+        ""
+        if len(checked) == len(ranked)
+        else pair(f"前 {len(checked)} 名中", f"of the best {len(checked)}") + ", "
+    )
     if len(gaps):
         texts = found.loc[gaps.index]
 
@@ -179,12 +194,12 @@ def add_life_circles(
             tooltip=gap_tooltip,
             pane="gpPoints",
             label=lambda n, _: (
-                f"{_swatch(_GAP_COLOR)}{pair('生活圈缺口', 'Life-circle gaps')} ({n}, {_esc(along)})"
+                f"{_swatch(_GAP_COLOR)}{pair('生活圈缺口', 'Life-circle gaps')} "
+                f"({n}, {_esc(of_best)}{_esc(along)})"
             ),
         )
 
-    ranked = frame[frame["eligible"] & frame["rank"].notna()].sort_values("rank")
-    best = ranked.head(top_n) if top_n > 0 else ranked.iloc[:0]
+    best = checked.head(top_n) if top_n > 0 else checked.iloc[:0]
     if len(best):
         reach = _reach_m()
         level_of = {d: level for level, d in reach.items()}
