@@ -31,8 +31,8 @@ print(distance.tolist(), nearest.tolist())
 """
 
 
-def run_python(code: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+def run_python(code: str, cache: Path, *, beside: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "GEOPLAN_COMPILE_BESIDE": "01"[beside]}
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
@@ -57,6 +57,30 @@ def test_only_the_kernels_called_are_compiled_once_and_announced(tmp_path: Path)
     again = run_python(CALL_ONE_KERNEL, tmp_path)  # the same machine later: from the cache
     assert again.stdout == first.stdout
     assert "compiling" not in again.stderr
+
+
+def test_a_second_process_compiles_the_rest_of_the_engine(tmp_path: Path) -> None:
+    import hashlib
+    import tempfile
+    import time
+
+    import geoplan.streets._kernels as kernels
+
+    first = run_python(CALL_ONE_KERNEL, tmp_path, beside=True)
+    assert first.stdout.strip() == "[4.0, 1.0] [2, 1]"
+    where = f"{tmp_path}|{Path(kernels.__file__).parent}"
+    lock = Path(tempfile.gettempdir()) / (
+        f"geoplan-compile-{hashlib.sha256(where.encode()).hexdigest()[:16]}.lock"
+    )
+    until = time.monotonic() + 300
+    while lock.exists() and time.monotonic() < until:  # the second process is at work
+        time.sleep(0.5)
+    assert not lock.exists(), "the second process removes its lock when done"
+    compiled = {p.name.split("-")[0].split(".", 1)[1] for p in tmp_path.rglob("*.nbi")}
+    wanted = set(kernels._LAST_NEEDED) | {"take_cheapest", "_file_segments", "_nearest"}
+    assert wanted <= compiled, sorted(wanted - compiled)
+    again = run_python(CALL_ONE_KERNEL, tmp_path, beside=True)
+    assert "compiling" not in again.stderr  # nothing left to compile, no second process
 
 
 @pytest.mark.parametrize("n_items", [0, 1, 3, 50])

@@ -11,14 +11,22 @@ Each kernel is declared with one signature and compiled on its first call
 compiles only the kernels it uses, and importing the engine compiles
 nothing.  :func:`compiled` wraps each kernel so that its array arguments are
 converted to the declared dtypes and made C-contiguous and writeable first.
+On a fresh machine a second process compiles the rest of the engine beside the
+first run (:func:`_compile_beside`); :func:`compile_all` compiles it ahead of time.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
+import importlib
 import logging
 import math
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +43,7 @@ __all__ = [
     "bounded_searches",
     "cell_of",
     "cheaper_exit",
+    "compile_all",
     "compiled",
     "counting_sort",
     "dense_pairs",
@@ -158,7 +167,8 @@ def _in_disk_cache(dispatcher: Any) -> bool:
 
 
 def _announce_compiling() -> None:
-    """Say once per process that the network engine is being compiled."""
+    """Say once per process that the network engine is being compiled, and start
+    compiling the rest of it beside this process (:func:`_compile_beside`)."""
     if not _ANNOUNCED.is_set():
         _ANNOUNCED.set()
         logger.info(
@@ -166,6 +176,97 @@ def _announce_compiling() -> None:
             "for later runs)...",
             _COMPILE_ALL_S,
         )
+        _compile_beside()
+
+
+#: The engine's kernel modules (each registers its kernels when imported).
+_KERNEL_MODULES: tuple[str, ...] = (
+    "geoplan.streets._kernels",
+    "geoplan.streets._segment_grid",
+    "geoplan.streets._regions",
+)
+#: The order of the second process: kernels a first network result reaches late
+#: (polygon targets, then stations within a distance), the slowest first, so that
+#: they are in the cache when it gets there (``benchmarks/first_use.py``).
+_LAST_NEEDED: tuple[str, ...] = (
+    "points_in_regions",
+    "_dense_write",
+    "_dense_count",
+    "_bounded_block",
+    "segment_stretches",
+    "_in_boxes",
+)
+#: ``GEOPLAN_COMPILE_BESIDE=0`` turns the second compiling process off.
+_BESIDE_ENV = "GEOPLAN_COMPILE_BESIDE"
+
+
+def compile_all(*, last_needed_first: bool = False) -> int:
+    """Compile every kernel of the network engine into numba's disk cache (or load it).
+
+    Ahead of time (``python -c "from geoplan.streets._kernels import
+    compile_all; compile_all()"``, e.g. when building an image for Dask
+    workers), or beside a first run (:func:`_compile_beside`).
+
+    Parameters
+    ----------
+    last_needed_first : bool
+        Start with the kernels a first network result needs last.
+
+    Returns
+    -------
+    int
+        How many kernels are ready.
+    """
+    for name in _KERNEL_MODULES:
+        importlib.import_module(name)
+    kernels = list(_KERNELS)
+    if last_needed_first:
+        rank = {name: i for i, name in enumerate(_LAST_NEEDED)}
+        kernels.sort(key=lambda k: rank.get(k.func.__name__, len(rank)))
+    for kernel in kernels:
+        kernel.ready()
+    return len(kernels)
+
+
+def _compile_beside() -> None:
+    """Compile the rest of the engine in a second process while this one works.
+
+    Numba compiles on one core; a first run on a fresh machine would wait for
+    every kernel in turn.  The second process starts with the kernels that run
+    needs last and writes them to the shared disk cache, from which this
+    process loads them when it gets there.  One such process per machine and
+    cache at a time (a lock file); none inside one (``GEOPLAN_COMPILE_BESIDE=0``).
+    """
+    if os.environ.get(_BESIDE_ENV, "1") == "0" or not sys.executable:
+        return
+    where = f"{os.environ.get('NUMBA_CACHE_DIR', '')}|{os.path.dirname(__file__)}"
+    lock = os.path.join(
+        tempfile.gettempdir(),
+        f"geoplan-compile-{hashlib.sha256(where.encode()).hexdigest()[:16]}.lock",
+    )
+    try:
+        if time.time() - os.path.getmtime(lock) < 600:
+            return  # another process is compiling for this cache
+    except OSError:
+        pass
+    try:
+        with open(lock, "w", encoding="utf-8") as held:
+            held.write(str(os.getpid()))
+        code = (
+            "import os, sys\n"
+            "from geoplan.streets._kernels import compile_all\n"
+            "try:\n    compile_all(last_needed_first=True)\nfinally:\n    os.remove(sys.argv[1])\n"
+        )
+        subprocess.Popen(
+            [sys.executable, "-c", code, lock],
+            env={**os.environ, _BESIDE_ENV: "0"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:  # no second process: this one compiles everything itself
+        logger.debug("no second compiling process: %s", exc)
 
 
 def in_blocks(kernel: Callable[..., Any], *args: Any, n_items: int) -> list[Any]:
