@@ -251,12 +251,11 @@ class TopLabels(Layer):
         self.top_n = int(top_n)
 
 
-class ScoreLegend(PageDataMixin, MacroElement):
-    """The score legend, drawn from a branca colormap and bound to the sites layer.
+class LayerLegend(PageDataMixin, MacroElement):
+    """A legend (HTML built by geoplan, every value escaped) shown while its layer is on.
 
-    It shows while the sites layer is on the map and hides when the layer is
-    switched off in the layer control (or removed by code).  Drawn with plain
-    HTML/CSS (no d3), so it works offline and prints.
+    It hides when the layer is switched off in the layer control (or removed
+    by code).  Drawn with plain HTML/CSS (no d3), so it works offline and prints.
     """
 
     _template = Template(
@@ -264,7 +263,7 @@ class ScoreLegend(PageDataMixin, MacroElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
         {{ this.get_name() }}.onAdd = function () {
-            var div = L.DomUtil.create("div", "gp-panel gp-legend");
+            var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
             div.innerHTML = {{ this.data_ref }};
             L.DomEvent.disableClickPropagation(div);
             return div;
@@ -284,6 +283,30 @@ class ScoreLegend(PageDataMixin, MacroElement):
 
     def __init__(
         self,
+        html: str,
+        layer: Layer,
+        *,
+        position: str = "bottomright",
+        css_class: str = "gp-panel gp-legend gp-layer-legend",
+    ) -> None:
+        super().__init__()
+        self._name = "LayerLegend"
+        self.layer = layer
+        self.position = position
+        self.css_class = css_class
+        self.page_data = html
+
+
+class ScoreLegend(LayerLegend):
+    """The score legend, drawn from a branca colormap and bound to the sites layer.
+
+    It shows while the sites layer is on the map and hides when the layer is
+    switched off in the layer control (or removed by code).  Drawn with plain
+    HTML/CSS (no d3), so it works offline and prints.
+    """
+
+    def __init__(
+        self,
         colormap: bcm.LinearColormap,
         layer: Layer,
         *,
@@ -291,11 +314,7 @@ class ScoreLegend(PageDataMixin, MacroElement):
         n_ineligible: int,
         position: str = "bottomright",
     ) -> None:
-        super().__init__()
-        self._name = "ScoreLegend"
         self.colormap = colormap
-        self.layer = layer
-        self.position = position
         stops = ", ".join(
             f"{colormap.rgb_hex_str(colormap.vmin + (colormap.vmax - colormap.vmin) * k / 10)} "
             f"{k * 10}%"
@@ -318,40 +337,8 @@ class ScoreLegend(PageDataMixin, MacroElement):
                 f"</span>{_esc(tr('m_ineligible'))} ({int(n_ineligible)})</div>"
             )
         self.html = "".join(parts)
-        self.page_data = self.html
-
-
-class LayerLegend(PageDataMixin, MacroElement):
-    """A legend (HTML built by geoplan, every value escaped) shown while its layer is on."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: "bottomright"});
-        {{ this.get_name() }}.onAdd = function () {
-            var div = L.DomUtil.create("div", "gp-panel gp-legend gp-layer-legend");
-            div.innerHTML = {{ this.data_ref }};
-            L.DomEvent.disableClickPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        (function (map, layer, legend) {
-            function sync() {
-                var box = legend.getContainer();
-                if (box) { box.style.display = map.hasLayer(layer) ? "" : "none"; }
-            }
-            map.on("layeradd layerremove", function (e) { if (e.layer === layer) { sync(); } });
-            sync();
-        })({{ this._parent.get_name() }}, {{ this.layer.get_name() }}, {{ this.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html: str, layer: Layer) -> None:
-        super().__init__()
-        self._name = "LayerLegend"
-        self.layer = layer
-        self.page_data = html
+        super().__init__(self.html, layer, position=position, css_class="gp-panel gp-legend")
+        self._name = "ScoreLegend"
 
 
 class MapInfo(PageDataMixin, MacroElement):
